@@ -1,8 +1,10 @@
 // etc/ima-init.conf: what /init must do. It lives inside the signed
 // payload; nothing security-relevant comes from the kernel command line.
 //
-// Format: one "key = value" per line, '#' comments, unknown keys are an
-// error (a typo must not silently weaken a setting).
+// Format: one "key = value" per line, '#' comments (whole lines), unknown
+// keys are an error (a typo must not silently weaken a setting), and so is
+// a key given twice, except the list keys module, firmware and xattr_allow,
+// which take one item per line ("module = PATH [optional]").
 #pragma once
 
 #include "imainit/result.h"
@@ -30,7 +32,7 @@ struct InitConfig {
 	bool allow_untrusted_keyring = false;	// may use _ima/_evm
 	bool lock_keyrings = true;
 	bool require_signed_init = false;
-	unsigned root_wait = 30;		// seconds; cmdline rootwait= may not exceed it... see init
+	unsigned root_wait = 30;		// longest wait for the root device, in seconds (0: none)
 	std::vector<ModuleSpec> modules;	// load order
 	std::vector<std::string> firmware;
 	std::vector<std::string> xattr_allow;	// beyond security.ima/evm

@@ -36,4 +36,13 @@ Result<Compression> compression_from_name(std::string_view name);
 // with CRC32 check, gzip without name or timestamp).
 Result<Bytes> compress(std::span<const uint8_t> data, Compression c);
 
+// Decompresses the one compressed stream at the start of data, as the
+// kernel's decompressors do for an initramfs, and says how many input bytes
+// it used: what follows may be another archive (concatenated initramfs).
+struct Decompressed {
+	Bytes data;
+	size_t consumed = 0;
+};
+Result<Decompressed> decompress_stream(std::span<const uint8_t> data);
+
 } // namespace imainit

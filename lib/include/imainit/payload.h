@@ -35,12 +35,18 @@ struct ExtractLimits {
 	uint64_t max_entry_size = 256ull << 20;
 	uint64_t max_total_size = 512ull << 20;
 	size_t max_xattr_size = 8192;
+	// Exact names; one ending in '*' matches any name with that prefix
+	// ("*" alone: every name, to read the configuration that says which
+	// names the real extraction allows).
 	std::vector<std::string> xattr_allow = {"security.ima", "security.evm"};
 	bool allow_setid = false;
 };
 
 // Deterministic: entries sorted by path, every mtime = mtime, numeric
-// uid/gid only, no user/group names, no atime/ctime.
+// uid/gid only, no user/group names, no atime/ctime. Paths must be
+// normalised and each parent directory must be an entry of its own, as the
+// reader requires: the archive states every directory's owner, mode and
+// xattrs.
 Result<Bytes> write_payload_tar(std::vector<PayloadEntry> entries, int64_t mtime);
 
 // Parses and checks the whole archive; the first violation fails with a

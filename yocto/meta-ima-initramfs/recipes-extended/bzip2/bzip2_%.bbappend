@@ -1,0 +1,2 @@
+# ima-init links this library statically.
+inherit ima-initramfs-static-libs

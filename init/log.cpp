@@ -46,12 +46,17 @@ std::string read_small(const char *path)
 	return s;
 }
 
-void write_small(const char *path, std::string_view v)
+Status write_small(const char *path, std::string_view v)
 {
 	UniqueFd fd(::open(path, O_WRONLY | O_CLOEXEC));
-	if (fd)
-		(void)write_all(fd.get(), as_bytes(v));
+	if (!fd)
+		return fail_errno(std::string("cannot open ") + path);
+	if (auto r = write_all(fd.get(), as_bytes(v)); !r)
+		return wrap(r.error(), path);
+	return {};
 }
+
+std::string devkmsg_error;
 
 } // namespace
 
@@ -78,14 +83,19 @@ void log_open()
 	// must not lose the lines that say why. A value fixed on the command
 	// line (printk.devkmsg=) refuses the change, which is fine.
 	saved_devkmsg = read_small(devkmsg_sysctl);
+	// devkmsg_sysctl_set_loglvl() wants the trailing newline: it
+	// refuses a value whose length is not that of the word plus one.
 	if (!saved_devkmsg.empty() && saved_devkmsg != "on")
-		write_small(devkmsg_sysctl, "on");
+		if (auto r = write_small(devkmsg_sysctl, "on\n"); !r)
+			devkmsg_error = r.error().what();
+	if (!devkmsg_error.empty())
+		log(Level::notice, "kernel log rate limit stays (" + devkmsg_error + ")");
 }
 
 void log_close()
 {
 	if (!saved_devkmsg.empty() && saved_devkmsg != "on")
-		write_small(devkmsg_sysctl, saved_devkmsg);
+		(void)write_small(devkmsg_sysctl, saved_devkmsg + "\n");
 }
 
 void log(Level level, std::string_view msg)

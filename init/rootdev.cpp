@@ -225,6 +225,9 @@ std::vector<std::string> kernel_block_filesystems()
 unsigned wait_seconds(const BootContext &ctx)
 {
 	// The signed configuration caps the wait; rootwait=N may shorten it.
+	// Without rootwait the kernel would try once and give up; an
+	// initramfs waits anyway (devices may still be probing), up to the
+	// same cap.
 	unsigned cap = ctx.config.root_wait;
 	const auto &c = ctx.cmdline;
 	if (c.rootwait && c.rootwait_secs) {

@@ -6,6 +6,7 @@
 #include "imainit/fd.h"
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -113,9 +114,11 @@ Status check_real_init(BootContext &ctx)
 		return fail_errno("init " + init);
 	if (!S_ISREG(st.st_mode))
 		return fail("init " + init + " is not a regular file");
-	if ((st.st_mode & 0111) == 0)
-		return fail("init " + init + " is not executable (mode " +
-			    std::to_string(st.st_mode & 07777) + ")");
+	if ((st.st_mode & 0111) == 0) {
+		char mode[8];
+		std::snprintf(mode, sizeof(mode), "%04o", st.st_mode & 07777);
+		return fail("init " + init + " is not executable (mode " + mode + ")");
+	}
 	struct statvfs vfs;
 	if (::fstatvfs(fd->get(), &vfs) == 0 && (vfs.f_flag & ST_NOEXEC))
 		return fail("init " + init + " is on a filesystem mounted noexec");
@@ -157,7 +160,7 @@ Status switch_root(BootContext &ctx, int argc, char **argv, char **envp)
 	if (rootst.st_dev == newst.st_dev)
 		return fail(std::string(new_root) + " is not a mount point");
 
-	log_info("switching root to " + ctx.root_device + ", exec " + ctx.init_path);
+	log_info("switching to the real root " + ctx.root_device + ": exec " + ctx.init_path);
 
 	// Free the initramfs first: afterwards it is unreachable. /init
 	// itself goes too; the running image stays until exec.

@@ -183,6 +183,9 @@ SplitCmdline split_cmdline(std::string_view line)
 			after_dashes = true;
 			continue;
 		}
+		// A lone pair of quotes leaves an empty word: nothing to set.
+		if (!val && !*param)
+			continue;
 		CmdlineArg a{ param, std::nullopt };
 		if (val)
 			a.value = val;

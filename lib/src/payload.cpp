@@ -241,7 +241,14 @@ Status check_entry_for_writing(const PayloadEntry &e)
 		return std::unexpected(entry_error(e.path, "xattrs on symlinks are not supported"));
 	for (size_t i = 0; i < e.xattrs.size(); i++) {
 		auto &name = e.xattrs[i].first;
-		if (name.empty() || name.find('=') != std::string::npos)
+		// libarchive's pax writer URL-encodes a name holding a byte
+		// outside 33..126, '%' or '=' (SCHILY records included), while
+		// its reader takes SCHILY.xattr names verbatim: such a name
+		// would come back changed ("user.a b" as "user.a%20b").
+		bool unsafe = std::any_of(name.begin(), name.end(), [](unsigned char c) {
+			return c < 33 || c > 126 || c == '%' || c == '=';
+		});
+		if (name.empty() || unsafe)
 			return std::unexpected(
 			    entry_error(e.path, "bad xattr name '" + name + "'"));
 		if (i > 0 && e.xattrs[i - 1].first == name)

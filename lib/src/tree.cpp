@@ -54,21 +54,21 @@ struct Walker {
 	{
 		// fdopendir takes over the descriptor; dup so dirfd stays the
 		// caller's (the root's belongs to our caller).
+		std::string where = "cannot read directory " + (prefix.empty() ? "." : prefix);
 		int fd = ::dup(dirfd);
 		if (fd < 0)
-			return fail_errno(prefix.empty() ? "." : prefix);
+			return fail_errno(where);
 		DIR *d = ::fdopendir(fd);
 		if (!d) {
 			::close(fd);
-			return fail_errno("cannot read directory " +
-					  (prefix.empty() ? "." : prefix));
+			return fail_errno(where);
 		}
 		std::unique_ptr<DIR, DirCloser> dir(d);
 		// A dup shares the file offset: a directory read before (by
 		// an earlier walk of the same root) would look empty.
 		::rewinddir(d);
-		// Collect first, recurse afterwards: one directory stream open at a
-		// time per level, and readdir never races our own descent.
+		// Collect first, recurse afterwards: only one directory stream is
+		// open at any time, and a deep tree costs one descriptor per level.
 		std::vector<std::string> subdirs;
 		errno = 0;
 		while (struct dirent *de = ::readdir(d)) {
@@ -100,8 +100,8 @@ struct Walker {
 			errno = 0;
 		}
 		if (errno != 0)
-			return fail_errno("cannot read directory " +
-					  (prefix.empty() ? "." : prefix));
+			return fail_errno(where);
+		dir.reset();
 
 		for (auto &name : subdirs) {
 			std::string rel = prefix + name;
@@ -182,10 +182,9 @@ Result<UniqueFd> open_beneath(int rootfd, const std::string &path, struct stat &
 
 using MdPtr = std::unique_ptr<EVP_MD, ossl::Deleter<EVP_MD_free>>;
 
-// Each worker keeps its own digest context, fetched algorithm and read
-// buffer: OpenSSL 3 fetches the implementation (under a lock) on every
-// init with a legacy EVP_MD, and a fresh 64 KiB buffer per file is a page
-// fault storm.
+// Each worker keeps its own digest context, read buffer and algorithm,
+// fetched once: OpenSSL 3 fetches the implementation of a legacy EVP_MD
+// such as EVP_sha256() again, under a lock, on every init.
 class Hasher
 {
       public:

@@ -29,14 +29,15 @@ bool same_entries(const std::vector<PayloadEntry> &a, const std::vector<PayloadE
 	return true;
 }
 
-// Whatever the reader accepts, the writer must write and the reader read
-// back unchanged: the packer rewrites payloads it has read (unpack, verify).
+// The packer rewrites payloads it has read (unpack, verify): what the
+// writer writes must read back unchanged. It may refuse what it cannot
+// carry (the reader accepts GNU tar's raw xattr names, for one), but it
+// must never change an entry silently.
 void check_round_trip(const std::vector<PayloadEntry> &entries, const ExtractLimits &limits)
 {
 	auto tar = write_payload_tar(entries, 0);
 	if (!tar)
-		std::fprintf(stderr, "write_payload_tar: %s\n", tar.error().what().c_str());
-	FUZZ_CHECK(tar);
+		return;
 	auto again = read_payload_tar(*tar, limits);
 	if (!again)
 		std::fprintf(stderr, "read_payload_tar: %s\n", again.error().what().c_str());

@@ -21,7 +21,7 @@ cmp -s "$WORK/base/ima-init/payload.tar" "$WORK/overlay/ima-init/payload.tar" &&
 make_cpio "$WORK/overlay" "$WORK/overlay.cpio"
 
 qemu_boot "$WORK/serial.log" --kernel "$BZIMAGE" --initrd "$WORK/overlay.cpio" \
-	--drive "$WORK/rootfs.img" --append "root=/dev/vda" --stop-on "$HALTED" --timeout 60
+	--drive "$WORK/rootfs.img" --append "root=/dev/vda" --stop-on "$HALTED"
 expect_qemu_exit 125
 expect_fail_closed "payload: .*(signature|verif)" "ima-init refuses the payload signature"
 expect_no_line "ima-init: .*payload verified" "the payload is not accepted"

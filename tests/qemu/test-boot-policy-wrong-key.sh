@@ -29,7 +29,7 @@ mv "$tar.sig" "$WORK/overlay/ima-init/payload.sig"
 make_cpio "$WORK/overlay" "$WORK/overlay.cpio"
 
 qemu_boot "$WORK/serial.log" --kernel "$BZIMAGE" --initrd "$WORK/overlay.cpio" \
-	--drive "$WORK/rootfs.img" --append "root=/dev/vda" --stop-on "$HALTED" --timeout 60
+	--drive "$WORK/rootfs.img" --append "root=/dev/vda" --stop-on "$HALTED"
 expect_qemu_exit 0
 expect_line "ima-init: .*payload verified" "the re-signed payload itself is accepted"
 expect_fail_closed "prechecks: .*ima-policy.*" "the policy signature is refused in userspace"

@@ -15,7 +15,7 @@ payload_overlay "$WORK/overlay.cpio" --policy "$TEST_POLICY" \
 	"${PAYLOAD_DEFAULTS[@]}"
 
 qemu_boot "$WORK/serial.log" --kernel "$BZIMAGE" --initrd "$WORK/overlay.cpio" \
-	--drive "$WORK/rootfs.img" --append "root=/dev/vda" --stop-on "$HALTED" --timeout 60
+	--drive "$WORK/rootfs.img" --append "root=/dev/vda" --stop-on "$HALTED"
 expect_qemu_exit 0
 expect_line "ima-init: .*payload verified" "the payload itself is fine"
 expect_fail_closed "keys: loading x509_ima.der .*into \.ima: " "the kernel refuses the certificate"

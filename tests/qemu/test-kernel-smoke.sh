@@ -37,49 +37,49 @@ mkdir -p "$WORK/overlay/policy"
 od -An -v -tx1 "$WORK/policy.sig" | tr -d ' \n' >"$WORK/overlay/policy/signed.sig"
 [ -s "$WORK/overlay/policy/signed.sig" ] || fail "evmctl produced no policy signature"
 
-cat >"$R/init" <<EOF
+cat >"$R/init" <<'EOF'
 #!/bin/busybox sh
 B=/bin/busybox
 S=/sys/kernel/security
-say() { \$B echo "SMOKE: \$*"; }
-\$B mount -t devtmpfs dev /dev
-\$B mount -t proc proc /proc
-\$B mount -t sysfs sys /sys
-\$B mount -t securityfs securityfs \$S && say "securityfs mounted"
+say() { $B echo "SMOKE: $*"; }
+$B mount -t devtmpfs dev /dev
+$B mount -t proc proc /proc
+$B mount -t sysfs sys /sys
+$B mount -t securityfs securityfs $S && say "securityfs mounted"
 say "start"
-\$B grep -E 'keyring +\.(ima|evm|builtin_trusted_keys)' /proc/keys | \$B sed 's/^/SMOKE: keyring: /'
+$B grep -E 'keyring +\.(ima|evm|builtin_trusted_keys)' /proc/keys | $B sed 's/^/SMOKE: keyring: /'
 
 load() {
-	out=\$(/usr/bin/keyctl padd asymmetric "" %keyring:\$1 < \$2 2>&1) && say "cert \$2 loaded into \$1 as key \$out" ||
-		say "cert \$2 refused by \$1: \$out"
+	out=$(/usr/bin/keyctl padd asymmetric "" %keyring:$1 < $2 2>&1) && say "cert $2 loaded into $1 as key $out" ||
+		say "cert $2 refused by $1: $out"
 }
 load .ima /certs/x509_ima.der
 load .evm /certs/x509_evm.der
 load .ima /certs/untrusted_ima.der
-/usr/bin/keyctl show %keyring:.ima 2>&1 | \$B sed 's/^/SMOKE: .ima: /'
-/usr/bin/keyctl show %keyring:.evm 2>&1 | \$B sed 's/^/SMOKE: .evm: /'
+/usr/bin/keyctl show %keyring:.ima 2>&1 | $B sed 's/^/SMOKE: .ima: /'
+/usr/bin/keyctl show %keyring:.evm 2>&1 | $B sed 's/^/SMOKE: .evm: /'
 
-\$B mount -t tmpfs tmp /mnt
-\$B cp /policy/signed /policy/unsigned /mnt/
-sig=\$(\$B cat /policy/signed.sig)
-/usr/bin/setfattr -n security.ima -v 0x\$sig /mnt/signed
-got=\$(/usr/bin/getfattr --only-values -n security.ima /mnt/signed 2>/dev/null | \$B xxd -p | \$B tr -d '\n')
-[ -n "\$sig" ] && [ "\$got" = "\$sig" ] && say "tmpfs keeps security.ima" || say "tmpfs lost security.ima: '\$got'"
+$B mount -t tmpfs tmp /mnt
+$B cp /policy/signed /policy/unsigned /mnt/
+sig=$($B cat /policy/signed.sig)
+/usr/bin/setfattr -n security.ima -v 0x$sig /mnt/signed
+got=$(/usr/bin/getfattr --only-values -n security.ima /mnt/signed 2>/dev/null | $B xxd -p | $B tr -d '\n')
+[ -n "$sig" ] && [ "$got" = "$sig" ] && say "tmpfs keeps security.ima" || say "tmpfs lost security.ima: '$got'"
 
-if out=\$(\$B echo /mnt/signed 2>&1 > \$S/ima/policy); then say "signed policy loaded"; else say "signed policy refused: \$out"; fi
-\$B sed 's/^/SMOKE: active policy: /' \$S/ima/policy
-if out=\$(\$B echo /mnt/unsigned 2>&1 > \$S/ima/policy); then say "unsigned policy ACCEPTED"; else say "unsigned policy refused: \$out"; fi
+if out=$($B echo /mnt/signed 2>&1 > $S/ima/policy); then say "signed policy loaded"; else say "signed policy refused: $out"; fi
+$B sed 's/^/SMOKE: active policy: /' $S/ima/policy
+if out=$($B echo /mnt/unsigned 2>&1 > $S/ima/policy); then say "unsigned policy ACCEPTED"; else say "unsigned policy refused: $out"; fi
 
-if out=\$(\$B echo 0x80000002 2>&1 > \$S/evm); then say "evm mode written"; else say "evm mode write failed: \$out"; fi
-say "evm reads back \$(\$B cat \$S/evm)"
-if out=\$(\$B echo 1 2>&1 > \$S/evm); then say "evm rewrite ACCEPTED"; else say "evm rewrite refused: \$out"; fi
-# printk_devkmsg: the sysctl handler wants the trailing newline ("on\\n");
+if out=$($B echo 0x80000002 2>&1 > $S/evm); then say "evm mode written"; else say "evm mode write failed: $out"; fi
+say "evm reads back $($B cat $S/evm)"
+if out=$($B echo 1 2>&1 > $S/evm); then say "evm rewrite ACCEPTED"; else say "evm rewrite refused: $out"; fi
+# printk_devkmsg: the sysctl handler wants the trailing newline ("on\n");
 # without it the write fails with EINVAL and /dev/kmsg stays rate limited
 # (10 lines per 5 s), which loses an init's log lines.
-if out=\$(\$B echo -n on 2>&1 > /proc/sys/kernel/printk_devkmsg); then say "devkmsg 'on' without newline accepted, now \$(\$B cat /proc/sys/kernel/printk_devkmsg)"; else say "devkmsg 'on' without newline refused: \$out"; fi
-if out=\$(\$B echo on 2>&1 > /proc/sys/kernel/printk_devkmsg); then say "devkmsg 'on\\n' accepted, now \$(\$B cat /proc/sys/kernel/printk_devkmsg)"; else say "devkmsg 'on\\n' refused: \$out"; fi
+if out=$($B echo -n on 2>&1 > /proc/sys/kernel/printk_devkmsg); then say "devkmsg 'on' without newline accepted, now $($B cat /proc/sys/kernel/printk_devkmsg)"; else say "devkmsg 'on' without newline refused: $out"; fi
+if out=$($B echo on 2>&1 > /proc/sys/kernel/printk_devkmsg); then say "devkmsg 'on\n' accepted, now $($B cat /proc/sys/kernel/printk_devkmsg)"; else say "devkmsg 'on\n' refused: $out"; fi
 say "done"
-\$B reboot -f
+$B reboot -f
 EOF
 chmod 0755 "$R/init"
 make_cpio "$R" "$WORK/smoke.cpio"

@@ -89,6 +89,10 @@ TEST_CASE("split_cmdline: words after -- go to init, with name=value rejoined")
 
 TEST_CASE("split_cmdline: empty and blank lines, NUL ends the line")
 {
+	// "" is a quoted empty word: dropped.
+	auto q = split_cmdline("\"\" a");
+	REQUIRE(q.args.size() == 1);
+	CHECK(q.args[0].name == "a");
 	CHECK(split_cmdline("").args.empty());
 	CHECK(split_cmdline(" \t\n").args.empty());
 	auto s = split_cmdline(std::string_view("a b\0c", 5));

@@ -11,6 +11,7 @@
 #include "imainit/digsig.h"
 #include "imainit/evm.h"
 #include "imainit/fd.h"
+#include "imainit/kmod.h"
 #include "imainit/layout.h"
 #include "imainit/payload.h"
 #include "imainit/policy.h"
@@ -70,11 +71,21 @@ void usage(FILE *out)
 	    "      --add SRC[:DEST]     add a file or a directory tree to the payload at DEST\n"
 	    "                           (payload-relative; default: the name of SRC);\n"
 	    "                           repeatable. Owner 0:0, modes as in SRC\n"
-	    "      --module FILE        kernel module (.ko, .ko.gz, .ko.xz, .ko.zst) for /init\n"
-	    "                           to load, as lib/modules/NAME; repeatable, loaded in\n"
-	    "                           the order given (dependencies first)\n"
-	    "      --optional-module FILE  the same, but a module that fails to load is\n"
-	    "                           only logged\n"
+	    "      --module FILE|NAME   kernel module for /init to load with finit_module(), as\n"
+	    "                           lib/modules/FILE.ko; repeatable, loaded in the order\n"
+	    "                           given. FILE: a .ko, .ko.gz, .ko.xz or .ko.zst file\n"
+	    "                           (give dependencies first yourself). NAME (no '/', no\n"
+	    "                           .ko): a module of --kernel-modules DIR, with every\n"
+	    "                           module it depends on (modules.dep), dependencies first.\n"
+	    "                           Compressed modules are stored decompressed: the kernel\n"
+	    "                           appraises the bytes it loads; an appended module\n"
+	    "                           signature stays intact\n"
+	    "      --optional-module FILE|NAME  the same, but a module that fails to load is\n"
+	    "                           only logged (so are dependencies that only optional\n"
+	    "                           modules need)\n"
+	    "      --kernel-modules DIR the /lib/modules/VERSION tree that --module NAME is\n"
+	    "                           looked up in; needs its modules.dep (depmod -b BASE\n"
+	    "                           VERSION makes it for a tree at BASE/lib/modules/VERSION)\n"
 	    "      --firmware SRC[:DEST]  firmware for those modules, as lib/firmware/DEST\n"
 	    "                           (default: the name of SRC); repeatable\n"
 	    "\n"
@@ -131,6 +142,7 @@ enum {
 	opt_module,
 	opt_optional_module,
 	opt_firmware,
+	opt_kernel_modules,
 	opt_evm_key,
 	opt_payload_key,
 	opt_payload_cert,
@@ -159,6 +171,7 @@ const struct option long_options[] = {
 	{ "module", required_argument, nullptr, opt_module },
 	{ "optional-module", required_argument, nullptr, opt_optional_module },
 	{ "firmware", required_argument, nullptr, opt_firmware },
+	{ "kernel-modules", required_argument, nullptr, opt_kernel_modules },
 	{ "key", required_argument, nullptr, 'k' },
 	{ "evm-key", required_argument, nullptr, opt_evm_key },
 	{ "payload-key", required_argument, nullptr, opt_payload_key },
@@ -191,7 +204,8 @@ struct Options {
 	std::string init, policy, ima_cert, evm_cert, ca;
 	std::string key, evm_key, payload_key, payload_cert;
 	std::vector<std::string> adds;
-	std::vector<ModuleSpec> modules; // path: the host file
+	std::vector<ModuleSpec> modules; // path: the host file, or a module name
+	std::string kernel_modules;	 // where module names are looked up
 	std::vector<std::string> firmware;
 	bool no_init = false, no_trust_anchor = false;
 	KeyOptions keys;
@@ -465,22 +479,101 @@ Status add_source(PayloadTree &t, const std::string &arg)
 	return add_entry(t, make_file(*dest, std::move(*data), st.st_mode & 07777), origin);
 }
 
-Status add_module(PayloadTree &t, InitConfig &cfg, const ModuleSpec &m)
+std::string module_origin(const ModuleSpec &m)
 {
-	std::string origin = (m.optional ? "--optional-module " : "--module ") + m.path;
-	std::string name = base_name(m.path);
-	// finit_module() takes the compressed forms only with
-	// MODULE_INIT_COMPRESSED_FILE, which /init sets by the file name.
-	if (!name.ends_with(".ko") && !name.ends_with(".ko.gz") && !name.ends_with(".ko.xz") &&
-	    !name.ends_with(".ko.zst"))
-		return fail(origin + ": not a kernel module name (.ko, .ko.gz, .ko.xz or .ko.zst)");
-	auto data = read_file(m.path, ExtractLimits{}.max_entry_size);
+	return (m.optional ? "--optional-module " : "--module ") + m.path;
+}
+
+// A module given by its file rather than by name: "/", or a module suffix
+// (a module name never ends in ".ko").
+bool names_module_file(const std::string &arg)
+{
+	return arg.find('/') != std::string::npos || is_module_file_name(arg);
+}
+
+Status add_module_file(PayloadTree &t, InitConfig &cfg, const std::string &origin,
+		       const std::string &src, bool optional)
+{
+	std::string name = base_name(src);
+	auto data = read_file(src, ExtractLimits{}.max_entry_size);
 	if (!data)
 		return wrap(data.error(), origin);
-	std::string dest = std::string(layout::modules_dir) + "/" + name;
-	if (auto r = add_entry(t, make_file(dest, std::move(*data)), origin); !r)
+	// finit_module() could take a compressed file, but only from a kernel
+	// with CONFIG_MODULE_DECOMPRESS, which distribution kernels that ship
+	// compressed modules often lack (kmod decompresses in userspace).
+	auto image = module_image(*data, name);
+	if (!image)
+		return wrap(image.error(), origin);
+	std::string dest =
+	    std::string(layout::modules_dir) + "/" + uncompressed_module_file_name(name);
+	if (auto r = add_entry(t, make_file(dest, std::move(*image)), origin); !r)
 		return r;
-	cfg.modules.push_back(ModuleSpec{ dest, m.optional });
+	cfg.modules.push_back(ModuleSpec{ dest, optional });
+	return {};
+}
+
+// --module FILE and --module NAME in the order given; the modules a NAME
+// pulls in come just before it, each once.
+Status add_modules(PayloadTree &t, InitConfig &cfg, const Options &o)
+{
+	std::vector<ModuleRequest> requests;
+	std::vector<size_t> request_of(o.modules.size(), SIZE_MAX);
+	for (size_t i = 0; i < o.modules.size(); i++) {
+		auto &m = o.modules[i];
+		if (names_module_file(m.path))
+			continue;
+		if (o.kernel_modules.empty())
+			return fail(module_origin(m) +
+				    ": a module name needs --kernel-modules DIR (or give the "
+				    "path of the module file)");
+		request_of[i] = requests.size();
+		requests.push_back(ModuleRequest{ m.path, m.optional });
+	}
+	ModuleResolution res;
+	std::string dir = o.kernel_modules;
+	if (!requests.empty()) {
+		auto index = load_module_index(dir);
+		if (!index)
+			return wrap(index.error(), "--kernel-modules " + dir);
+		auto r = resolve_modules(*index, requests);
+		if (!r) {
+			// Name the option the failure comes from.
+			for (size_t i = 0; i < o.modules.size(); i++) {
+				if (request_of[i] == SIZE_MAX)
+					continue;
+				auto one =
+				    resolve_modules(*index, std::span(&requests[request_of[i]], 1));
+				if (!one)
+					return wrap(one.error(), module_origin(o.modules[i]));
+			}
+			return std::unexpected(r.error());
+		}
+		res = std::move(*r);
+		for (auto &n : res.notes)
+			std::fprintf(stderr, "%s: note: %s\n", prog, n.c_str());
+	}
+	for (size_t i = 0; i < o.modules.size(); i++) {
+		auto &m = o.modules[i];
+		std::string origin = module_origin(m);
+		if (request_of[i] == SIZE_MAX) {
+			if (!is_module_file_name(m.path))
+				return fail(origin + ": not a kernel module name (.ko, .ko.gz, "
+						     ".ko.xz or .ko.zst)");
+			if (auto r = add_module_file(t, cfg, origin, m.path, m.optional); !r)
+				return r;
+			continue;
+		}
+		for (auto &r : res.modules) {
+			if (r.request != request_of[i])
+				continue;
+			std::string what = origin;
+			if (!r.needed_by.empty())
+				what += ": " + r.name + " (needed by " + r.needed_by + ")";
+			std::string src = r.path.starts_with("/") ? r.path : dir + "/" + r.path;
+			if (auto s = add_module_file(t, cfg, what, src, r.optional); !s)
+				return s;
+		}
+	}
 	return {};
 }
 
@@ -699,9 +792,8 @@ Result<Built> build_payload(const Options &o, uint32_t epoch)
 			return std::unexpected(r.error());
 		*c.conf = c.path;
 	}
-	for (auto &m : o.modules)
-		if (auto r = add_module(tree, cfg, m); !r)
-			return std::unexpected(r.error());
+	if (auto r = add_modules(tree, cfg, o); !r)
+		return std::unexpected(r.error());
 	for (auto &f : o.firmware)
 		if (auto r = add_firmware(tree, cfg, f); !r)
 			return std::unexpected(r.error());
@@ -1023,6 +1115,9 @@ int parse_options(int argc, char **argv, Options &o)
 		case opt_firmware:
 			o.firmware.push_back(arg);
 			break;
+		case opt_kernel_modules:
+			o.kernel_modules = arg;
+			break;
 		case 'k':
 			o.key = arg;
 			break;
@@ -1141,6 +1236,11 @@ int parse_options(int argc, char **argv, Options &o)
 		return report_usage_error(prog,
 					  "--evm-mode enables EVM signatures but no --evm-cert "
 					  "is given: every file would fail EVM at boot");
+	if (!o.kernel_modules.empty() &&
+	    std::none_of(o.modules.begin(), o.modules.end(),
+			 [](const ModuleSpec &m) { return !names_module_file(m.path); }))
+		return report_usage_error(prog, "--kernel-modules " + o.kernel_modules +
+						    ": no --module NAME to look up in it");
 	if (base_name(o.output).empty() || o.output.back() == '/')
 		return report_usage_error(prog, "-o: " + o.output + " names a directory");
 	return -1;

@@ -32,9 +32,9 @@ inherit cmake pkgconfig
 
 # ima-init links libarchive, libcrypto and libblkid statically, with what
 # libarchive was built with (PACKAGECONFIG: zlib, bzip2, xz, zstd, acl).
-# openssl, zlib and zstd install their .a anyway; for the autotools ones
-# the layer's bbappends turn --disable-static off, with 'ima' in
-# DISTRO_FEATURES (classes/ima-initramfs-static-libs.bbclass).
+# openssl, zlib and zstd install their .a anyway; the autotools ones get
+# --enable-static from the layer's bbappends, with 'ima' in DISTRO_FEATURES
+# (classes/ima-initramfs-static-libs.bbclass).
 DEPENDS = "openssl libarchive zlib xz zstd bzip2 acl util-linux"
 
 EXTRA_OECMAKE = "-DIMAINIT_BUILD_TESTS=OFF"
@@ -53,7 +53,7 @@ do_configure:prepend:class-native () {
 }
 
 # Packages named after what they hold; the recipe's own ${PN} is left
-# empty, and ${PN}-doc gets the man pages, ${PN}-dbg ima-init's debug info.
+# empty, and ${PN}-doc gets the man pages.
 PACKAGE_BEFORE_PN = "ima-init ima-mkinitramfs ima-initramfs-policies ima-initramfs-keys"
 
 # The /init of the built-in initramfs: static, so it needs nothing else on

@@ -45,6 +45,10 @@ int main(int argc, char **argv, char **envp)
 
 	// 1. Kernel filesystems, console, log.
 	auto mounted = mount_kernel_filesystems();
+	// A kernel without securityfs (built without IMA) stops the boot only
+	// once the signed configuration is read (step 3): with its failure
+	// action, not the default.
+	auto securityfs = mounted ? mount_securityfs() : Status{};
 	setup_console();
 	log_open();
 #ifdef IMAINIT_DEBUG_BUILD
@@ -62,6 +66,7 @@ int main(int argc, char **argv, char **envp)
 	// 3. The payload: verified in memory, extracted from that buffer,
 	// its configuration read.
 	check(ctx, "payload", load_payload(ctx));
+	check(ctx, "securityfs", securityfs);
 
 	// 4. What the kernel will check, checked first with clear messages.
 	check(ctx, "prechecks", run_prechecks(ctx));

@@ -61,7 +61,6 @@ Status mount_kernel_filesystems()
 		{ "devtmpfs", "/dev", MS_NOSUID, "mode=0755" },
 		{ "proc", "/proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr },
 		{ "sysfs", "/sys", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr },
-		{ "securityfs", "/sys/kernel/security", MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr },
 	};
 	for (auto &fs : filesystems) {
 		// CONFIG_DEVTMPFS_MOUNT does not apply to an initramfs, but
@@ -80,6 +79,29 @@ Status mount_kernel_filesystems()
 	}
 	if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
 		return fail_errno("cannot make / private");
+	return {};
+}
+
+Status mount_securityfs()
+{
+	const std::string target = "/sys/kernel/security";
+	if (is_mount_point(target))
+		return {};
+	// sysfs has the mount point only when the kernel registered securityfs;
+	// without it mkdir() there fails with EPERM, which explains nothing.
+	struct stat st;
+	if (::stat(target.c_str(), &st) != 0 && errno == ENOENT)
+		return fail("the kernel has no securityfs (no " + target +
+				"): it was built without CONFIG_SECURITYFS, so without IMA and "
+				"EVM",
+			    ENODEV);
+	auto m = Mount::make("securityfs", target, "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC);
+	if (!m) {
+		if (m.error().err == ENODEV)
+			return fail("cannot mount securityfs: the kernel lacks it", ENODEV);
+		return std::unexpected(m.error());
+	}
+	m->release();
 	return {};
 }
 

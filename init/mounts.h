@@ -36,9 +36,14 @@ class Mount
 // parent's, or it is "/").
 bool is_mount_point(const std::string &path);
 
-// devtmpfs on /dev, proc, sysfs, securityfs; / made private, so that
-// mounts can later be moved (MS_MOVE refuses mounts below a shared one).
+// devtmpfs on /dev, proc, sysfs; / made private, so that mounts can later
+// be moved (MS_MOVE refuses mounts below a shared one).
 Status mount_kernel_filesystems();
+
+// securityfs on /sys/kernel/security. Apart from the others because a
+// kernel without it (one built without IMA) must not stop the boot before
+// the signed configuration is read: the failure action is the one it names.
+Status mount_securityfs();
 
 // fds 0-2 on /dev/console. The kernel opens them for PID 1 only when the
 // initramfs carries /dev/console; otherwise they are closed.

@@ -20,6 +20,7 @@ namespace
 {
 
 constexpr size_t max_policy_size = 1u << 20;
+constexpr const char *ima_dir = "/sys/kernel/security/ima";
 
 Status lint(const std::string &rel, const std::string &text)
 {
@@ -92,6 +93,16 @@ Status load_policy(BootContext &ctx)
 	UniqueFd fd(::open(ima_policy_file, O_WRONLY | O_CLOEXEC));
 	if (!fd) {
 		int e = errno;
+		// Without CONFIG_IMA_WRITE_POLICY and CONFIG_IMA_READ_POLICY the
+		// kernel removes the policy file after the first load
+		// (ima_release_policy()); its directory stays. So the directory
+		// tells "IMA is off" from "someone loaded a policy before us".
+		if (e == ENOENT && ::access(ima_dir, F_OK) == 0)
+			return fail(
+			    std::string(ima_policy_file) +
+				" is gone: a policy was loaded before ima-init ran, and this "
+				"kernel takes only one (no CONFIG_IMA_WRITE_POLICY)",
+			    e);
 		return fail(std::string(ima_policy_file) + ": " + explain_policy_open_error(e), e);
 	}
 	// One write holding the absolute path: ima_write_policy() then reads

@@ -4,6 +4,7 @@
 #include "log.h"
 
 #include "imainit/fd.h"
+#include "imainit/io.h"
 #include "imainit/xattr.h"
 
 #include <fcntl.h>
@@ -14,12 +15,24 @@ namespace imainit::boot
 namespace
 {
 
+// As load_public_key(): far above any certificate, a bound on a bad file.
+constexpr size_t max_cert_size = 1u << 20;
+
 Result<std::optional<PublicKey>> load_cert(const BootContext &ctx, const std::string &rel,
 					   const char *key)
 {
 	if (rel.empty())
 		return std::optional<PublicKey>();
-	auto k = load_public_key(ctx.payload_path(rel));
+	std::string path = ctx.payload_path(rel);
+	auto data = read_file(path, max_cert_size);
+	if (!data)
+		return wrap(data.error(), std::string(key) + " " + rel);
+	// The signed payload can carry an empty file (a certificate that was
+	// missing when it was packed): name that rather than a parse error.
+	if (data->empty())
+		return fail(std::string(key) + " " + rel +
+			    " is empty (0 bytes): no certificate in it");
+	auto k = parse_public_key(*data, path);
 	if (!k)
 		return wrap(k.error(), std::string(key) + " " + rel);
 	if (!k->cert())

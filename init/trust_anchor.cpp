@@ -52,9 +52,10 @@ Result<PublicKey> find_trust_anchor()
 {
 	std::string cpio_anchor = std::string("/") + layout::trust_der;
 #ifdef IMAINIT_HAVE_TRUST_ANCHOR
+	// parse_public_key() names the source in its errors.
 	auto key = parse_public_key(trust_anchor_data, "built-in trust anchor");
 	if (!key)
-		return wrap(key.error(), "built-in trust anchor");
+		return std::unexpected(key.error());
 	if (::access(cpio_anchor.c_str(), F_OK) == 0)
 		log_notice("ignoring " + cpio_anchor + ": a trust anchor is built into /init");
 	log_info("trust anchor: built in (" + std::string(trust_anchor_source) + ")");
@@ -68,9 +69,13 @@ Result<PublicKey> find_trust_anchor()
 				    cpio_anchor);
 		return std::unexpected(data.error());
 	}
+	// An empty file is what a failed copy or a truncated image leaves:
+	// say so rather than that it is not a certificate.
+	if (data->empty())
+		return fail(cpio_anchor + " is empty (0 bytes): it holds no trust anchor");
 	auto key = parse_public_key(*data, cpio_anchor);
 	if (!key)
-		return wrap(key.error(), cpio_anchor);
+		return std::unexpected(key.error());
 	log_info("trust anchor: " + cpio_anchor);
 	return key;
 #endif

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
+#include <cctype>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -83,6 +85,56 @@ void sort_entries(std::vector<CpioEntry> &entries)
 			 [](const CpioEntry &a, const CpioEntry &b) { return a.name < b.name; });
 }
 
+// Walks the headers of one newc archive before libarchive reads it, for
+// two things libarchive does differently from the kernel:
+// - it reads a name, and a symlink's body, into one buffer of the size the
+//   header claims before it finds the bytes missing: a 110-byte header
+//   claiming a 4 GiB name costs a 4 GiB allocation. The kernel skips an
+//   entry whose name or symlink target is longer than PATH_MAX (do_header()
+//   in init/initramfs.c); such an entry is refused here.
+// - where a header should start but does not, it searches onwards for
+//   something that looks like one (and allocates whatever that one claims);
+//   the kernel stops with "no cpio magic".
+// Anything else (truncation, a name without its NUL) is left to libarchive.
+Status check_newc_headers(std::span<const uint8_t> data, const std::string &where)
+{
+	constexpr uint32_t path_max = 4096;
+	auto *text = reinterpret_cast<const char *>(data.data());
+	auto field = [&](size_t pos, int i) {
+		uint32_t v = 0;
+		std::from_chars(text + pos + 6 + 8 * i, text + pos + 14 + 8 * i, v, 16);
+		return v;
+	};
+	size_t pos = 0;
+	while (data.size() - pos >= newc_header_size) {
+		auto at = where + ": entry at +" + std::to_string(pos);
+		bool magic = std::memcmp(text + pos, "070701", 6) == 0 ||
+			     std::memcmp(text + pos, "070702", 6) == 0;
+		bool hex = std::all_of(text + pos + 6, text + pos + newc_header_size, [](char c) {
+			return std::isxdigit(static_cast<unsigned char>(c));
+		});
+		if (!magic || !hex)
+			return fail(at + ": no newc header where the previous entry ends");
+		uint32_t mode = field(pos, 1), size = field(pos, 6), namesize = field(pos, 11);
+		if (namesize > path_max)
+			return fail(at + ": name of " + std::to_string(namesize) +
+				    " bytes is longer than PATH_MAX");
+		if (S_ISLNK(mode) && size > path_max)
+			return fail(at + ": symlink target of " + std::to_string(size) +
+				    " bytes is longer than PATH_MAX");
+		size_t name_end = pos + newc_header_size + namesize;
+		if (name_end > data.size())
+			return {};
+		std::string_view name(text + pos + newc_header_size, namesize);
+		if (name == std::string_view(trailer_name, std::strlen(trailer_name) + 1))
+			return {};
+		pos = ((name_end + 3) & ~size_t(3)) + ((size_t(size) + 3) & ~size_t(3));
+		if (pos > data.size())
+			return {};
+	}
+	return {};
+}
+
 // One uncompressed newc archive at the start of data, up to and including
 // its trailer; *consumed says where it ended.
 // where: "offset N", or "offset N+M" inside a compressed stream at N.
@@ -99,6 +151,8 @@ Status read_newc(std::span<const uint8_t> data, const std::string &where,
 			    at("odc cpio archive: the kernel reads newc (cpio -H newc) only"));
 		return fail(at("no cpio magic"));
 	}
+	if (auto r = check_newc_headers(data, where); !r)
+		return r;
 	Archive a(archive_read_new());
 	if (!a)
 		return fail("out of memory", ENOMEM);

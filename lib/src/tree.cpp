@@ -19,6 +19,7 @@
 #include <system_error>
 #include <thread>
 #include <unistd.h>
+#include <unordered_map>
 
 namespace imainit
 {
@@ -289,8 +290,61 @@ void put_xattr(Xattrs &xattrs, const std::string &name, Bytes value)
 	xattrs.emplace(pos, name, std::move(value));
 }
 
+// Files with the same content have the same digest, and a signature over
+// a digest holds for every file that has it: RSA PKCS#1 v1.5 even gives the
+// same bytes, and an ECDSA signature is as valid on the copy as on the
+// original. Real trees repeat themselves (a quarter of /usr/include and
+// /usr/share/i18n are duplicates), so each digest is signed once. The same
+// holds for EVM digests: same content, xattrs, owner and mode.
+class SignatureCache
+{
+      public:
+	std::optional<Bytes> find(const Digest &d)
+	{
+		std::lock_guard lock(mu_);
+		auto it = map_.find(key(d));
+		if (it == map_.end())
+			return std::nullopt;
+		return it->second;
+	}
+
+	void insert(const Digest &d, const Bytes &sig)
+	{
+		std::lock_guard lock(mu_);
+		// Bounded: a tree of millions of distinct files must not hold
+		// every signature in memory.
+		if (map_.size() < max_entries)
+			map_.emplace(key(d), sig);
+		made_++;
+	}
+
+	size_t made() const { return made_; }
+
+      private:
+	static std::string key(const Digest &d) { return std::string(d.begin(), d.end()); }
+	static constexpr size_t max_entries = 1 << 16;
+	std::mutex mu_;
+	std::unordered_map<std::string, Bytes> map_;
+	size_t made_ = 0;
+};
+
+Result<Bytes> sign_cached(SignatureCache &cache, const PrivateKey &key, HashAlgo algo,
+			  const Digest &digest, SigType type)
+{
+	if (auto hit = cache.find(digest))
+		return std::move(*hit);
+	auto sig = sign_digest(key, algo, digest, type);
+	if (sig)
+		cache.insert(digest, *sig);
+	return sig;
+}
+
+struct SignCaches {
+	SignatureCache ima, evm;
+};
+
 Status sign_one(int rootfd, const std::string &path, const TreeSignOptions &opts, Hasher &hasher,
-		const PrivateKey &ima_key, const PrivateKey *evm_key)
+		const PrivateKey &ima_key, const PrivateKey *evm_key, SignCaches &caches)
 {
 	struct stat st;
 	auto fd = open_beneath(rootfd, path, st);
@@ -299,7 +353,7 @@ Status sign_one(int rootfd, const std::string &path, const TreeSignOptions &opts
 	auto digest = hasher.digest(fd->get(), opts.algo);
 	if (!digest)
 		return std::unexpected(digest.error());
-	auto ima = sign_digest(ima_key, opts.algo, *digest, SigType::ima_digsig);
+	auto ima = sign_cached(caches.ima, ima_key, opts.algo, *digest, SigType::ima_digsig);
 	if (!ima)
 		return wrap(ima.error(), xattr_ima);
 	if (!opts.dry_run && ::fsetxattr(fd->get(), xattr_ima, ima->data(), ima->size(), 0) != 0)
@@ -316,7 +370,10 @@ Status sign_one(int rootfd, const std::string &path, const TreeSignOptions &opts
 	if (opts.dry_run)
 		put_xattr(*xattrs, xattr_ima, std::move(*ima));
 	FileMeta meta{ st.st_uid, st.st_gid, st.st_mode };
-	auto evm = evm_portable_sign(*evm_key, opts.algo, *xattrs, meta);
+	auto evm_digest = evm_portable_digest(opts.algo, *xattrs, meta);
+	if (!evm_digest)
+		return wrap(evm_digest.error(), xattr_evm);
+	auto evm = sign_cached(caches.evm, *evm_key, opts.algo, *evm_digest, SigType::evm_portable);
 	if (!evm)
 		return wrap(evm.error(), xattr_evm);
 	if (!opts.dry_run && ::fsetxattr(fd->get(), xattr_evm, evm->data(), evm->size(), 0) != 0)
@@ -460,17 +517,20 @@ Result<UniqueFd> open_tree_file(int rootfd, const std::string &path)
 	return open_beneath(rootfd, path, st);
 }
 
-Status sign_tree(int rootfd, const std::vector<std::string> &files, const TreeSignOptions &opts)
+Result<TreeSignStats> sign_tree(int rootfd, const std::vector<std::string> &files,
+				const TreeSignOptions &opts)
 {
 	if (!opts.ima_key)
 		return fail("no signing key");
+	SignCaches caches;
 	std::mutex mu;
 	std::optional<Error> first;
 	run_parallel(files.size(), worker_count(opts.jobs, files.size()), opts.progress, [&] {
 		return [&, hasher = std::make_shared<Hasher>(),
 			ima = std::make_shared<KeyCopy>(opts.ima_key),
 			evm = std::make_shared<KeyCopy>(opts.evm_key)](size_t i) {
-			auto r = sign_one(rootfd, files[i], opts, *hasher, *ima->key, evm->key);
+			auto r =
+			    sign_one(rootfd, files[i], opts, *hasher, *ima->key, evm->key, caches);
 			if (r)
 				return true;
 			std::lock_guard lock(mu);
@@ -481,7 +541,7 @@ Status sign_tree(int rootfd, const std::vector<std::string> &files, const TreeSi
 	});
 	if (first)
 		return std::unexpected(*first);
-	return {};
+	return TreeSignStats{ files.size(), caches.ima.made(), caches.evm.made() };
 }
 
 Status verify_file_labels(int fd, std::span<const PublicKey *const> keys, bool evm)

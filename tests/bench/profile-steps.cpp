@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	double t2 = now_ms();
-	std::fprintf(stderr, "profile-steps: payload %.2f ms, prechecks %.2f ms\n", t1 - t0, t2 - t1);
+	std::fprintf(stderr, "profile-steps: payload %.2f ms, prechecks %.2f ms\n", t1 - t0,
+		     t2 - t1);
 	return 0;
 }

@@ -4,9 +4,9 @@
 #include "digsig_input.h"
 #include "fuzz_check.h"
 #include "fuzz_keys.h"
-#include <algorithm>
 #include "imainit/digsig.h"
 #include "imainit/evm.h"
+#include <algorithm>
 
 #include <cstddef>
 #include <cstdint>

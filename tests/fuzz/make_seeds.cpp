@@ -86,9 +86,9 @@ void sign_entry(PayloadEntry &e)
 	auto ima = must(ima_sign_buffer(private_key("privkey_ima.pem"), HashAlgo::sha256, e.data),
 			"security.ima");
 	e.xattrs.emplace_back("security.ima", ima);
-	auto evm = must(evm_portable_sign(private_key("privkey_evm.pem"), HashAlgo::sha256,
-					  e.xattrs, e.meta()),
-			"security.evm");
+	auto evm = must(
+	    evm_portable_sign(private_key("privkey_evm.pem"), HashAlgo::sha256, e.xattrs, e.meta()),
+	    "security.evm");
 	e.xattrs.emplace_back("security.evm", evm);
 }
 
@@ -117,7 +117,9 @@ std::vector<PayloadEntry> full_payload()
 			  "appraise func=POLICY_CHECK appraise_type=imasig\n"
 			  "appraise func=MODULE_CHECK appraise_type=imasig\n"));
 	v.push_back(entry("etc/keys/x509_ima.der", K::file, 0644, "not really a certificate"));
-	v.push_back(entry("lib/modules/virtio_blk.ko", K::file, 0644, "\x7f" "ELF module"));
+	v.push_back(entry("lib/modules/virtio_blk.ko", K::file, 0644,
+			  "\x7f"
+			  "ELF module"));
 	v.push_back(entry("lib/firmware/fw.bin", K::file, 0444, "firmware"));
 	v.push_back(entry("lib/firmware/current", K::symlink, 0777, "fw.bin"));
 	v.push_back(entry("lib/modules/up", K::symlink, 0777, "../firmware/current"));
@@ -204,7 +206,8 @@ void payload_seeds()
 		auto sig = must(sign_payload(key, s.tar), "payload signature");
 		if (auto r = verify_payload(s.tar, sig, fuzz::key("x509_payload.der")); !r)
 			die(std::string("verifying ") + s.name + ": " + r.error().what());
-		Bytes in = { static_cast<uint8_t>(sig.size() >> 8), static_cast<uint8_t>(sig.size()) };
+		Bytes in = { static_cast<uint8_t>(sig.size() >> 8),
+			     static_cast<uint8_t>(sig.size()) };
 		in.insert(in.end(), sig.begin(), sig.end());
 		in.insert(in.end(), s.tar.begin(), s.tar.end());
 		put("payload_signed", s.name, in);
@@ -218,21 +221,26 @@ void digsig_seeds()
 		HashAlgo algo;
 	};
 	const Sig sigs[] = {
-		{ "privkey_ima.pem", HashAlgo::sha256 },     { "privkey_evm.pem", HashAlgo::sha384 },
-		{ "privkey_payload.pem", HashAlgo::sha512 }, { "rsa/privkey_ima.pem", HashAlgo::sha256 },
-		{ "rsa/privkey_evm.pem", HashAlgo::sha1 },   { "untrusted/privkey_ima.pem", HashAlgo::sha256 },
+		{ "privkey_ima.pem", HashAlgo::sha256 },
+		{ "privkey_evm.pem", HashAlgo::sha384 },
+		{ "privkey_payload.pem", HashAlgo::sha512 },
+		{ "rsa/privkey_ima.pem", HashAlgo::sha256 },
+		{ "rsa/privkey_evm.pem", HashAlgo::sha1 },
+		{ "untrusted/privkey_ima.pem", HashAlgo::sha256 },
 	};
 	int n = 0;
 	for (auto &s : sigs) {
 		auto d = must(digest_buffer(s.algo, as_bytes(fuzz::signed_message)), "digest");
 		auto sig = must(sign_digest(private_key(s.key), s.algo, d), s.key);
 		if (auto r = verify_digest(sig, d, fuzz::all_keys()); !r)
-			die(std::string("verifying the signature by ") + s.key + ": " + r.error().what());
+			die(std::string("verifying the signature by ") + s.key + ": " +
+			    r.error().what());
 		for (auto mode : { fuzz::DigsigMode::parse, fuzz::DigsigMode::verify }) {
 			Bytes in = { static_cast<uint8_t>(mode) };
 			in.insert(in.end(), sig.begin(), sig.end());
-			put("digsig", (mode == fuzz::DigsigMode::parse ? "parse-" : "verify-") +
-					      std::to_string(n),
+			put("digsig",
+			    (mode == fuzz::DigsigMode::parse ? "parse-" : "verify-") +
+				std::to_string(n),
 			    in);
 		}
 		n++;
@@ -244,11 +252,14 @@ void digsig_seeds()
 		Xattrs xattrs;
 		FileMeta meta;
 	};
-	auto ima = must(ima_sign_buffer(private_key("privkey_ima.pem"), HashAlgo::sha256,
-					as_bytes("content")),
-			"ima");
+	auto ima = must(
+	    ima_sign_buffer(private_key("privkey_ima.pem"), HashAlgo::sha256, as_bytes("content")),
+	    "ima");
 	std::vector<Evm> evms = {
-		{ "evm-ec", "privkey_evm.pem", { { "security.ima", ima } }, { 0, 0, S_IFREG | 0755 } },
+		{ "evm-ec",
+		  "privkey_evm.pem",
+		  { { "security.ima", ima } },
+		  { 0, 0, S_IFREG | 0755 } },
 		{ "evm-rsa",
 		  "rsa/privkey_evm.pem",
 		  { { "security.selinux", bytes("system_u:object_r:bin_t:s0") },
@@ -258,8 +269,9 @@ void digsig_seeds()
 		  { 1000, 1000, S_IFDIR | 0700 } },
 	};
 	for (auto &e : evms) {
-		auto sig = must(evm_portable_sign(private_key(e.key), HashAlgo::sha256, e.xattrs, e.meta),
-				e.name);
+		auto sig =
+		    must(evm_portable_sign(private_key(e.key), HashAlgo::sha256, e.xattrs, e.meta),
+			 e.name);
 		if (auto r = evm_portable_verify(sig, e.xattrs, e.meta, fuzz::all_keys()); !r)
 			die(std::string(e.name) + ": " + r.error().what());
 		Bytes in = { static_cast<uint8_t>(fuzz::DigsigMode::evm) };
@@ -283,13 +295,19 @@ void cpio_seeds()
 	for (auto c : { Compression::gzip, Compression::xz, Compression::zstd }) {
 		auto z = must(compress(raw, c), "compress");
 		must(read_cpio(z), "reading back a compressed cpio archive");
-		put("cpio", c == Compression::gzip ? "newc.gz" : c == Compression::xz ? "newc.xz" : "newc.zst",
+		put("cpio",
+		    c == Compression::gzip ? "newc.gz"
+		    : c == Compression::xz ? "newc.xz"
+					   : "newc.zst",
 		    z);
 		// An uncompressed archive followed by a compressed one, as a
 		// microcode prefix precedes the main initramfs.
 		Bytes both = write_cpio_newc({ entries[1] }, 0);
 		both.insert(both.end(), z.begin(), z.end());
-		put("cpio", c == Compression::gzip ? "concat.gz" : c == Compression::xz ? "concat.xz" : "concat.zst",
+		put("cpio",
+		    c == Compression::gzip ? "concat.gz"
+		    : c == Compression::xz ? "concat.xz"
+					   : "concat.zst",
 		    both);
 	}
 }

@@ -9,11 +9,15 @@
 
 # The kernel's own policies: secure_boot demands signed modules, firmware,
 # kexec kernels and policies; appraise_tcb appraises what root owns.
-# ima_appraise defaults to enforce.
+# ima_appraise defaults to enforce. Audit records reach the console through
+# printk_ratelimit() (10 per 5 s), which the 22 records of a policy load use
+# up: raise its burst so that the records of the module loads show.
 DEBIAN_APPEND="root=/dev/vda ima_policy=secure_boot ima_policy=appraise_tcb"
+DEBIAN_APPEND+=" sysctl.kernel.printk_ratelimit_burst=200"
 # What the real root needs of Debian's modules: the PCI transport of virtio,
 # the disk, and ext4 (crc32c for its metadata checksums: only a soft
 # dependency, which modules.dep does not list).
+# shellcheck disable=SC2034
 DEBIAN_MODULES=(--module virtio_pci --module virtio_blk --module crc32c_generic --module ext4)
 
 # Sets WORK (like qemu_setup, without the tinyconfig kernel), DEBIAN_CACHE,
@@ -31,6 +35,7 @@ debian_setup() {
 	DEBIAN_VMLINUZ=$DEBIAN_CACHE/vmlinuz
 	DEBIAN_MODDIR=$DEBIAN_CACHE/root/lib/modules/$(cat "$DEBIAN_CACHE/release")
 	qlog "Debian kernel $(cat "$DEBIAN_CACHE/release") from $DEBIAN_CACHE"
+	# shellcheck disable=SC2034 # read by qemu_done
 	TEST_START=$(date +%s)
 }
 
@@ -95,6 +100,7 @@ say "done"
 $B sync
 $B reboot -f
 EOF
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	MKINITRAMFS=$MKINITRAMFS KEYS=$KEYS unshare -m --propagation private bash -euo pipefail -c '
 		tree=$1 out=$2 init=$3
 		mkdir -p "$tree"

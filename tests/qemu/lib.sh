@@ -82,10 +82,12 @@ make_cpio() {
 		fail "cpio of $dir failed"
 }
 
-# Relinks the cached kernel with a built-in initramfs; prints nothing, writes
-# OUT_BZIMAGE.
+# kernel_with SOURCE OUT_BZIMAGE [VARIANT]: relinks the cached kernel (or
+# the kernel variant VARIANT, see build-kernel --variant) with a built-in
+# initramfs; prints nothing, writes OUT_BZIMAGE.
 kernel_with() {
-	"$QEMU_DIR/kernel-with-initramfs" "$1" "$2" || fail "relinking the kernel with $1 failed"
+	"$QEMU_DIR/kernel-with-initramfs" ${3:+--variant "$3"} "$1" "$2" ||
+		fail "relinking the kernel${3:+ (variant $3)} with $1 failed"
 }
 
 # qemu_boot LOG [run options...]: boots, never fails by itself (the
@@ -168,7 +170,10 @@ find_programs() {
 	IMA_INIT=${IMA_INIT:-$b/init/ima-init.stripped}
 	[ -x "$MKINITRAMFS" ] || fail "no ima-mkinitramfs at $MKINITRAMFS (build target ima-mkinitramfs)"
 	[ -x "$IMA_INIT" ] || fail "no ima-init at $IMA_INIT (build target ima-init)"
-	export MKINITRAMFS IMA_INIT
+	# The debug build (its failure path execs /bin/sh), for the tests that
+	# look at what a failed boot left behind; they check that it is there.
+	IMA_INIT_DEBUG=${IMA_INIT_DEBUG:-$b/tests/qemu/ima-init-debug.stripped}
+	export MKINITRAMFS IMA_INIT IMA_INIT_DEBUG
 }
 
 # RSA debug keys throughout the built-in initramfs: PKCS#1 v1.5 signatures
@@ -197,11 +202,19 @@ mkinitramfs_build() {
 # The production shape: ima-init and its signed payload built into the
 # kernel. Sets BZIMAGE.
 base_kernel() {
-	mkinitramfs_build "$WORK/base.cpio" --init "$IMA_INIT" --policy "$TEST_POLICY" \
-		--ca "$KEYS/ima-local-ca.x509" "${RSA_SIGNING[@]}" "${PAYLOAD_SIGNING[@]}" \
-		"${PAYLOAD_DEFAULTS[@]}"
+	base_cpio "$WORK/base.cpio"
 	BZIMAGE=$WORK/bzImage
 	kernel_with "$WORK/base.cpio" "$BZIMAGE"
+}
+
+# base_cpio OUT [build options...]: the initramfs of base_kernel (with the
+# extra options, e.g. --require-signed-init), not linked into a kernel.
+base_cpio() {
+	local out=$1
+	shift
+	mkinitramfs_build "$out" --init "$IMA_INIT" --policy "$TEST_POLICY" \
+		--ca "$KEYS/ima-local-ca.x509" "${RSA_SIGNING[@]}" "${PAYLOAD_SIGNING[@]}" \
+		"${PAYLOAD_DEFAULTS[@]}" "$@"
 }
 
 # payload_overlay OUT [build options...]: a payload-only initrd (ima-init/
@@ -233,4 +246,58 @@ expect_fail_closed() {
 	expect_line "ima-init: .*FATAL: $1" "${2:-ima-init stops: $1}"
 	expect_no_line "$REAL_INIT" "the real init never runs"
 	expect_no_line "ima-init: .*switching root" "no switch_root"
+}
+
+# ---- the fault matrix (test-boot-fault-*.sh) ----
+
+# expect_fault REGEX ACTION: the boot ended the way every case of the fault
+# matrix must: exactly one FATAL line from ima-init, matching REGEX; then
+# the failure action ACTION (halt: the kernel halts and run's --stop-on ends
+# QEMU, status 125; reboot: the kernel restarts and -no-reboot ends QEMU,
+# status 0); and nothing of the real root ran.
+expect_fault() {
+	local re=$1 action=$2 n
+	n=$(grep -acE -- "$INIT_FATAL" "$LOG" || true)
+	if [ "$n" -ne 1 ]; then
+		echo "FAIL: expected exactly one FATAL line from ima-init, got $n" >&2
+		_show_tail
+		exit 1
+	fi
+	expect_fail_closed "$re" "one FATAL line: $re"
+	case "$action" in
+	halt)
+		expect_line "ima-init: .*halting the system" "failure action: halt"
+		expect_line "$HALTED" "the kernel halts"
+		expect_qemu_exit 125
+		;;
+	reboot)
+		expect_line "ima-init: .*rebooting" "failure action: reboot"
+		expect_line "reboot: Restarting system" "the kernel restarts (QEMU -no-reboot exits)"
+		expect_no_line "$HALTED" "no halt"
+		expect_qemu_exit 0
+		;;
+	*) fail "expect_fault: unknown failure action $action" ;;
+	esac
+	expect_no_line "Kernel panic" "no kernel panic"
+}
+
+# The RSA payload key signs payload variants with the trust anchor the
+# built-in initramfs carries: evmctl ima_sign --sigfile writes exactly the
+# detached digsig v2 of payload.sig.
+sign_payload_tar() {
+	evmctl ima_sign --sigfile -a sha256 --key "$KEYS/rsa/privkey_ima.pem" "$1" >/dev/null 2>&1 ||
+		fail "evmctl could not sign $1"
+	mv "$1.sig" "$2"
+}
+
+# busybox_wrapper DIR SCRIPT: turns the unpacked initramfs DIR (ima-init as
+# /init) into one whose /init is the busybox script SCRIPT: an earlier stage
+# of early userspace that does something first, then execs ima-init (moved
+# to /sbin/ima-init), which so runs as PID 1 all the same.
+busybox_wrapper() {
+	local dir=$1 script=$2
+	mkdir -p "$dir/bin" "$dir/sbin" "$dir/proc" "$dir/sys"
+	mv "$dir/init" "$dir/sbin/ima-init"
+	cp /bin/busybox "$dir/bin/busybox"
+	install -m 0755 "$script" "$dir/init"
 }

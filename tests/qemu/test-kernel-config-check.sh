@@ -25,4 +25,27 @@ grep -q "requested CONFIG_INTEGRITY_PLATFORM_KEYRING=y, got: absent" <<<"$out" |
 grep -q "1 requested option(s) did not end up in .config" <<<"$out" || fail "no summary: $out"
 echo "ok: a dropped option is named:"
 grep "requested CONFIG_" <<<"$out" | sed 's/^/    | /'
+
+# Kernel variants: variant-NAME.config is merged last and its requests
+# replace the earlier fragments' ("# CONFIG_IMA is not set" after
+# ima-initramfs.cfg's CONFIG_IMA=y).
+for v in "$QEMU_DIR"/variant-*.config; do
+	name=$(basename "$v" .config)
+	name=${name#variant-}
+	out=$("$QEMU_DIR/build-kernel" --variant "$name" --check-config 2>&1) || {
+		echo "$out" >&2
+		fail "kernel variant $name does not configure cleanly"
+	}
+	echo "ok: kernel variant $name configures cleanly"
+	if [ "$name" = no-ima ]; then
+		grep -qx "# CONFIG_SECURITYFS is not set" "$IMAINIT_CACHE/config-check/build/.config" ||
+			fail "kernel variant no-ima has SECURITYFS"
+		echo "ok: kernel variant no-ima has no securityfs"
+	fi
+done
+if out=$("$QEMU_DIR/build-kernel" --variant no-such-variant 2>&1); then
+	fail "an unknown variant was accepted: $out"
+fi
+grep -q "no kernel variant 'no-such-variant'" <<<"$out" || fail "unknown variant not named: $out"
+echo "ok: an unknown variant is refused"
 echo PASS

@@ -342,6 +342,21 @@ TEST_CASE("kmod: load_module_index")
 	CHECK(full->aliases.at("crypto-crc32c").size() == 2);
 	CHECK(full->builtin == std::set<std::string>{ "crc32" });
 
+	// Any other read error is reported as it is.
+	std::filesystem::remove(t.path / "lib/modules/6.1.0-test/modules.builtin");
+	std::filesystem::create_directory(t.path / "lib/modules/6.1.0-test/modules.builtin");
+	auto unreadable = load_module_index(dir);
+	REQUIRE(!unreadable);
+	CHECK(unreadable.error().err == EISDIR);
+	std::filesystem::remove(t.path / "lib/modules/6.1.0-test/modules.builtin");
+	std::filesystem::rename(t.path / "lib/modules/6.1.0-test/modules.dep",
+				t.path / "lib/modules/6.1.0-test/modules.dep.orig");
+	std::filesystem::create_directory(t.path / "lib/modules/6.1.0-test/modules.dep");
+	auto dep_dir = load_module_index(dir);
+	REQUIRE(!dep_dir);
+	CHECK(dep_dir.error().err == EISDIR);
+	std::filesystem::remove(t.path / "lib/modules/6.1.0-test/modules.dep");
+
 	t.write("lib/modules/6.1.0-test/modules.dep", "kernel/a.ko\n");
 	auto bad = load_module_index(dir);
 	REQUIRE(!bad);

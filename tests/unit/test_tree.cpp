@@ -220,6 +220,47 @@ TEST_CASE("sign_tree and verify_tree round trip, with progress")
 	CHECK(failures[0].reason.starts_with("security.ima: no key with keyid"));
 }
 
+TEST_CASE("sign_tree signs each distinct content once")
+{
+	TreeDir t;
+	if (!t.has_security_xattrs()) {
+		MESSAGE("skipped: no security.* xattrs here");
+		return;
+	}
+	for (auto name : { "a", "b", "c" })
+		t.write(name, "same content");
+	t.write("d", "other content");
+	REQUIRE(::chmod(t.at("c").c_str(), 0600) == 0);
+	std::vector<std::string> files = { "a", "b", "c", "d" };
+	auto k = key("rsa/privkey_ima.pem");
+	TreeSignOptions so;
+	so.ima_key = &k;
+	so.evm_key = &k;
+	so.jobs = 1;
+	auto stats = sign_tree(t.fd.get(), files, so);
+	REQUIRE_MESSAGE(stats, stats.error().what());
+	CHECK(stats->files == 4);
+	CHECK(stats->ima_signatures == 2);
+	CHECK(stats->evm_signatures == 3); // c's mode differs from a's and b's
+
+	auto c = cert("rsa/x509_ima.der");
+	TreeVerifyOptions vo;
+	vo.keys = { &c };
+	vo.evm = true;
+	CHECK(verify_tree(t.fd.get(), files, vo).empty());
+	auto value = [&](const char *f, const char *name) {
+		UniqueFd fd(::open(t.at(f).c_str(), O_RDONLY));
+		auto v = get_xattr(fd.get(), name);
+		REQUIRE(v);
+		REQUIRE(*v);
+		return **v;
+	};
+	CHECK(value("a", "security.ima") == value("c", "security.ima"));
+	CHECK(value("a", "security.evm") == value("b", "security.evm"));
+	CHECK(value("a", "security.evm") != value("c", "security.evm"));
+	CHECK(value("a", "security.ima") != value("d", "security.ima"));
+}
+
 TEST_CASE("verify_file_labels checks one open file")
 {
 	TreeDir t;

@@ -550,7 +550,7 @@ Status add_modules(PayloadTree &t, InitConfig &cfg, const Options &o)
 		}
 		res = std::move(*r);
 		for (auto &n : res.notes)
-			std::fprintf(stderr, "%s: note: %s\n", prog, n.c_str());
+			std::fprintf(stderr, "%s: warning: %s\n", prog, n.c_str());
 	}
 	for (size_t i = 0; i < o.modules.size(); i++) {
 		auto &m = o.modules[i];

@@ -275,6 +275,10 @@ int mkinitramfs::cmd_sign(int argc, char **argv)
 			    std::string(hash_algo_name(algo)).c_str(), secs);
 		if (secs > 0 && n > 0)
 			std::printf(", %.0f files/s", n / secs);
+		size_t sigs = r->ima_signatures + r->evm_signatures;
+		size_t labels = n * (evm ? 2 : 1);
+		if (sigs < labels)
+			std::printf("; %zu signatures made, identical files share them", sigs);
 		if (listing->skipped)
 			std::printf("; %zu symlinks and special files skipped", listing->skipped);
 		if (listing->excluded)

@@ -58,11 +58,20 @@ struct TreeSignOptions {
 	TreeProgress progress;
 };
 
+struct TreeSignStats {
+	size_t files = 0;
+	// Signatures computed: files with the same content share one (and
+	// files with the same content, owner and mode share an EVM one).
+	size_t ima_signatures = 0;
+	size_t evm_signatures = 0;
+};
+
 // Writes security.ima (digsig v2, type 0x03) on each file and, with an EVM
 // key, a portable security.evm (type 0x05) over the file's EVM-protected
 // xattrs and its uid, gid and mode. Stops at the first failure, which names
 // the file.
-Status sign_tree(int rootfd, const std::vector<std::string> &files, const TreeSignOptions &opts);
+Result<TreeSignStats> sign_tree(int rootfd, const std::vector<std::string> &files,
+				const TreeSignOptions &opts);
 
 // Checks the security.ima signature of an open regular file and, when evm,
 // its portable security.evm; the error says which xattr failed and why.

@@ -96,11 +96,8 @@ Status mount_securityfs()
 				"EVM",
 			    ENODEV);
 	auto m = Mount::make("securityfs", target, "securityfs", MS_NOSUID | MS_NODEV | MS_NOEXEC);
-	if (!m) {
-		if (m.error().err == ENODEV)
-			return fail("cannot mount securityfs: the kernel lacks it", ENODEV);
+	if (!m)
 		return std::unexpected(m.error());
-	}
 	m->release();
 	return {};
 }

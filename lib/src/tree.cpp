@@ -9,7 +9,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <fnmatch.h>
-#include <linux/openat2.h>
 #include <mutex>
 #include <openssl/err.h>
 #include <sys/stat.h>
@@ -136,33 +135,38 @@ Result<UniqueFd> open_beneath(int rootfd, const std::string &path, struct stat &
 	// O_NONBLOCK: a path swapped for a FIFO after the walk must fail the
 	// S_ISREG check below, not hang the open.
 	constexpr int flags = O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC;
-	struct open_how how = {};
-	how.flags = flags;
-	how.resolve = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-	int fd = static_cast<int>(::syscall(SYS_openat2, rootfd, path.c_str(), &how, sizeof(how)));
-	if (fd < 0 && errno == ENOSYS) {
-		// Before Linux 5.6: walk the components ourselves, refusing
-		// a symlink at each step.
-		UniqueFd dir;
-		int at = rootfd;
-		size_t start = 0;
-		for (;;) {
-			size_t slash = path.find('/', start);
-			std::string comp = path.substr(start, slash - start);
-			if (comp == "..")
-				return fail("path leaves the tree", EXDEV);
-			if (slash == std::string::npos) {
-				fd = ::openat(at, comp.c_str(), flags);
-				break;
-			}
-			int next = ::openat(at, comp.c_str(),
-					    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-			if (next < 0)
-				return fail_errno("cannot open");
-			dir.reset(next);
-			at = next;
-			start = slash + 1;
+	// Walk the components, refusing a symlink at each step. Not openat2()
+	// with RESOLVE_BENEATH: Yocto labels its rootfs under pseudo (its
+	// fakeroot), whose syscall() wrapper does not know openat2 and corrupts
+	// the heap; a few openat() calls per file cost nothing next to hashing.
+	UniqueFd dir;
+	int at = rootfd;
+	size_t start = 0;
+	int fd;
+	for (;;) {
+		size_t slash = path.find('/', start);
+		std::string comp = path.substr(start, slash - start);
+		if (comp == "..")
+			return fail("path leaves the tree", EXDEV);
+		if (slash == std::string::npos) {
+			fd = ::openat(at, comp.c_str(), flags);
+			break;
 		}
+		int next = ::openat(at, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0) {
+			// O_DIRECTORY wins over O_NOFOLLOW: a symlink to a
+			// directory fails with ENOTDIR, not ELOOP.
+			struct stat lst;
+			if (errno == ENOTDIR &&
+			    ::fstatat(at, comp.c_str(), &lst, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISLNK(lst.st_mode))
+				errno = ELOOP;
+			fd = next;
+			break;
+		}
+		dir.reset(next);
+		at = next;
+		start = slash + 1;
 	}
 	if (fd < 0) {
 		if (errno == ELOOP)

@@ -6,8 +6,8 @@
 #include "fuzz_keys.h"
 #include "imainit/digsig.h"
 #include "imainit/evm.h"
-#include <algorithm>
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 

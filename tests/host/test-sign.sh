@@ -67,6 +67,8 @@ make_tree() {
 	printf '#!/bin/sh\necho hi\n' >"$d/usr/bin/hello"
 	chmod 755 "$d/usr/bin/hello"
 	: >"$d/etc/empty"
+	# Same content as etc/empty: one signature serves both.
+	: >"$d/etc/empty-too"
 	echo conf >"$d/etc/deep/er/still/file.conf"
 	echo spaced >"$d/with space/a file"
 	# Larger than the 256 KiB read buffer, not a multiple of it.
@@ -107,9 +109,13 @@ for kind in ec rsa; do
 	"$M" sign --allow-debug-keys --key "$key" --cert "$cert" "$D" >"$T/out"
 	grep -q "^$nfiles files signed (security.ima, sha256)" "$T/out" ||
 		die "$kind: summary: $(cat "$T/out")"
+	grep -q "; $((nfiles - 1)) signatures made, identical files share them" "$T/out" ||
+		die "$kind: shared signatures: $(cat "$T/out")"
+	[ "$(xattr_hex "$D/etc/empty" security.ima)" = "$(xattr_hex "$D/etc/empty-too" security.ima)" ] ||
+		die "$kind: identical files got different signatures"
 	grep -q "3 symlinks and special files skipped" "$T/out" ||
 		die "$kind: skipped count: $(cat "$T/out")"
-	ok "$kind: sign labels $nfiles files, skips 2 symlinks and a fifo"
+	ok "$kind: sign labels $nfiles files (two identical ones share a signature), skips 2 symlinks and a fifo"
 
 	keyid=$(openssl x509 -inform der -in "$cert" -noout -ext subjectKeyIdentifier |
 		tail -1 | tr -d ' :' | tr A-F a-f | tail -c 9)
@@ -156,7 +162,7 @@ for kind in ec rsa; do
 	make_tree "$E"
 	evmctl ima_sign --key "$key" "$E/usr/bin/hello" >/dev/null 2>&1
 	evmctl ima_sign --key "$key" "$E/etc/empty" >/dev/null 2>&1
-	"$M" verify --cert "$cert" -x big -x 'still' -x 'with space' "$E" >"$T/out"
+	"$M" verify --cert "$cert" -x big -x 'still' -x 'with space' -x empty-too "$E" >"$T/out"
 	grep -q "2 files checked (security.ima): 2 ok, 0 failed" "$T/out" ||
 		die "$kind: verify of evmctl ima_sign: $(cat "$T/out")"
 	ok "$kind: verify DIR accepts evmctl ima_sign signatures"
@@ -252,7 +258,7 @@ ok "--hash-algo sha384 with more jobs than cores"
 
 find "$D" -type f -exec setfattr -x security.ima {} \;
 "$M" sign --allow-debug-keys --key "$K/privkey_ima.pem" --evm --dry-run "$D" >"$T/out"
-grep -q "5 files would be signed (security.ima, security.evm" "$T/out" || die "dry-run: $(cat "$T/out")"
+grep -q "6 files would be signed (security.ima, security.evm" "$T/out" || die "dry-run: $(cat "$T/out")"
 if getfattr -R -h -d -m '^security\.(ima|evm)$' "$D" 2>/dev/null | grep -q security; then
 	die "--dry-run wrote xattrs"
 fi
@@ -260,7 +266,7 @@ ok "--dry-run signs nothing"
 
 "$M" sign --allow-debug-keys --key "$K/privkey_ima.pem" -x big -x 'etc/deep/*' \
 	-x 'with space' "$D" >"$T/out"
-grep -q "^2 files signed.* 3 excluded" "$T/out" || die "exclude: $(cat "$T/out")"
+grep -q "^3 files signed.* 3 excluded" "$T/out" || die "exclude: $(cat "$T/out")"
 has_xattr "$D/usr/bin/big" security.ima && die "excluded file big was signed"
 has_xattr "$D/etc/deep/er/still/file.conf" security.ima && die "excluded dir was descended"
 has_xattr "$D/usr/bin/hello" security.ima || die "hello not signed"

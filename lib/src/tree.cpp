@@ -152,7 +152,8 @@ Result<UniqueFd> open_beneath(int rootfd, const std::string &path, struct stat &
 			fd = ::openat(at, comp.c_str(), flags);
 			break;
 		}
-		int next = ::openat(at, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		int next =
+		    ::openat(at, comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0) {
 			// O_DIRECTORY wins over O_NOFOLLOW: a symlink to a
 			// directory fails with ENOTDIR, not ELOOP.

@@ -336,6 +336,9 @@ class SignatureCache
 Result<Bytes> sign_cached(SignatureCache &cache, const PrivateKey &key, HashAlgo algo,
 			  const Digest &digest, SigType type)
 {
+	// Lookup and insert are not one step: two workers on identical files at
+	// the same moment may both sign. Both signatures are valid; the cache
+	// only saves work, it is not what makes the labels correct.
 	if (auto hit = cache.find(digest))
 		return std::move(*hit);
 	auto sig = sign_digest(key, algo, digest, type);

@@ -106,7 +106,9 @@ for kind in ec rsa; do
 	make_tree "$D"
 	nfiles=$(regular_files "$D" | wc -l)
 
-	"$M" sign --allow-debug-keys --key "$key" --cert "$cert" "$D" >"$T/out"
+	# One worker: with several, two of them may sign identical files at the
+	# same moment (both valid), and the count below would vary.
+	"$M" sign --allow-debug-keys --jobs 1 --key "$key" --cert "$cert" "$D" >"$T/out"
 	grep -q "^$nfiles files signed (security.ima, sha256)" "$T/out" ||
 		die "$kind: summary: $(cat "$T/out")"
 	grep -q "; $((nfiles - 1)) signatures made, identical files share them" "$T/out" ||

@@ -116,26 +116,6 @@ Result<PrivateKey> load_signing_key(const std::string &path, const std::string &
 	return key;
 }
 
-// "\r1234/8792 files" on a terminal, nothing otherwise: a log file full of
-// carriage returns helps nobody.
-TreeProgress terminal_progress(bool quiet)
-{
-	TreeProgress p;
-	if (quiet || !::isatty(STDERR_FILENO))
-		return p;
-	p.report = [](size_t done, size_t total) {
-		std::fprintf(stderr, "\r%zu/%zu files", done, total);
-		std::fflush(stderr);
-	};
-	return p;
-}
-
-void end_progress(const TreeProgress &p)
-{
-	if (p.report)
-		std::fprintf(stderr, "\r\033[K");
-}
-
 } // namespace
 
 int mkinitramfs::cmd_sign(int argc, char **argv)
@@ -260,9 +240,9 @@ int mkinitramfs::cmd_sign(int argc, char **argv)
 	opts.algo = algo;
 	opts.jobs = jobs;
 	opts.dry_run = dry_run;
-	opts.progress = terminal_progress(quiet);
+	opts.progress = mkinitramfs::terminal_progress(quiet);
 	auto r = sign_tree(root.get(), listing->files, opts);
-	end_progress(opts.progress);
+	mkinitramfs::end_progress(opts.progress);
 	if (!r)
 		return error(dir + "/" + r.error().what());
 

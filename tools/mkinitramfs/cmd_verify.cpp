@@ -127,18 +127,6 @@ std::string hex32(uint32_t v)
 
 // ---- trees ----
 
-TreeProgress terminal_progress(bool quiet)
-{
-	TreeProgress p;
-	if (quiet || !::isatty(STDERR_FILENO))
-		return p;
-	p.report = [](size_t done, size_t total) {
-		std::fprintf(stderr, "\r%zu/%zu files", done, total);
-		std::fflush(stderr);
-	};
-	return p;
-}
-
 int verify_dir(const std::string &dir, const Options &o)
 {
 	if (o.certs.empty())
@@ -180,10 +168,9 @@ int verify_dir(const std::string &dir, const Options &o)
 		opts.keys.push_back(&k);
 	opts.evm = o.evm;
 	opts.jobs = o.jobs;
-	opts.progress = terminal_progress(o.quiet);
+	opts.progress = mkinitramfs::terminal_progress(o.quiet);
 	auto failures = verify_tree(root.get(), listing->files, opts);
-	if (opts.progress.report)
-		std::fprintf(stderr, "\r\033[K");
+	mkinitramfs::end_progress(opts.progress);
 	for (auto &f : failures)
 		std::fprintf(stderr, "%s: %s/%s: %s\n", prog, dir.c_str(), f.path.c_str(),
 			     f.reason.c_str());

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <openssl/x509.h>
+#include <unistd.h>
 
 using namespace imainit;
 
@@ -105,6 +106,24 @@ Result<uint32_t> source_date_epoch()
 	if (!n)
 		return wrap(n.error(), "SOURCE_DATE_EPOCH");
 	return static_cast<uint32_t>(*n);
+}
+
+imainit::TreeProgress terminal_progress(bool quiet)
+{
+	imainit::TreeProgress p;
+	if (quiet || !::isatty(STDERR_FILENO))
+		return p;
+	p.report = [](size_t done, size_t total) {
+		std::fprintf(stderr, "\r%zu/%zu files", done, total);
+		std::fflush(stderr);
+	};
+	return p;
+}
+
+void end_progress(const imainit::TreeProgress &p)
+{
+	if (p.report)
+		std::fprintf(stderr, "\r\033[K");
 }
 
 } // namespace mkinitramfs

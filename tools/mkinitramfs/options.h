@@ -5,6 +5,7 @@
 
 #include "imainit/keys.h"
 #include "imainit/result.h"
+#include "imainit/tree.h"
 
 #include <cstdint>
 #include <string>
@@ -53,5 +54,10 @@ imainit::Result<uint32_t> source_date_epoch();
 
 // A whole string as an unsigned decimal number no larger than max.
 imainit::Result<unsigned long> parse_unsigned(std::string_view s, unsigned long max);
+
+// "\r1234/8792 files" on a terminal, nothing otherwise (a log file full of
+// carriage returns helps nobody); end_progress() clears that line.
+imainit::TreeProgress terminal_progress(bool quiet);
+void end_progress(const imainit::TreeProgress &p);
 
 } // namespace mkinitramfs

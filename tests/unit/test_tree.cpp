@@ -325,3 +325,85 @@ TEST_CASE("sign_tree: dry run writes nothing; errors name the file; a key is req
 	CHECK(sign_tree(t.fd.get(), {}, so));
 	CHECK(verify_tree(t.fd.get(), {}, TreeVerifyOptions{}).empty());
 }
+
+TEST_CASE("one worker reusing its open directories still refuses symlinks and ..")
+{
+	TreeDir t;
+	if (!t.has_security_xattrs()) {
+		MESSAGE("skipped: no security.* xattrs here");
+		return;
+	}
+	for (auto f : { "a/b/x", "a/b/c/d/y", "a/b/z", "a/e/w", "top", "real/f" })
+		t.write(f, f);
+	REQUIRE(::symlink("real", t.at("a/link").c_str()) == 0);
+	auto k = key("rsa/privkey_ima.pem");
+	TreeSignOptions so;
+	so.ima_key = &k;
+	so.jobs = 1;
+	// Deeper, back up, sideways, to the root and down again: each file
+	// is found where it is, not in the directory open before it.
+	std::vector<std::string> files = {
+		"a/b/x", "a/b/c/d/y", "a/b/z", "a/e/w", "top", "real/f"
+	};
+	REQUIRE(sign_tree(t.fd.get(), files, so));
+	auto c = cert("rsa/x509_ima.der");
+	TreeVerifyOptions vo;
+	vo.keys = { &c };
+	vo.jobs = 1;
+	CHECK(verify_tree(t.fd.get(), files, vo).empty());
+
+	// "a" is open from the file before; "link" below it is still refused.
+	auto r = sign_tree(t.fd.get(), { "a/b/x", "a/link/f" }, so);
+	REQUIRE_FALSE(r);
+	CHECK(r.error().msg == "a/link/f: is or passes through a symlink (not followed)");
+	r = sign_tree(t.fd.get(), { "a/b/x", "a/b/../../top" }, so);
+	REQUIRE_FALSE(r);
+	CHECK(r.error().msg == "a/b/../../top: path leaves the tree");
+	r = sign_tree(t.fd.get(), { "a/b/x", "a/b/.." }, so);
+	REQUIRE_FALSE(r);
+	CHECK(r.error().msg == "a/b/..: path leaves the tree");
+}
+
+TEST_CASE("sign_tree --evm covers protected xattrs the file already has")
+{
+	TreeDir t;
+	if (!t.has_security_xattrs()) {
+		MESSAGE("skipped: no security.* xattrs here");
+		return;
+	}
+	t.write("labelled", "x");
+	t.write("plain", "x");
+	t.write("relabelled", "x");
+	const std::string label = "system_u:object_r:bin_t:s0";
+	// Without SELinux loaded the label is stored as given, like a rootfs
+	// built on a host for a target that runs SELinux.
+	REQUIRE(::setxattr(t.at("labelled").c_str(), "security.selinux", label.data(), label.size(),
+			   0) == 0);
+	// A stale IMA signature must not survive into the EVM digest.
+	REQUIRE(::setxattr(t.at("relabelled").c_str(), "security.ima", "\x03stale", 6, 0) == 0);
+	REQUIRE(::setxattr(t.at("relabelled").c_str(), "user.other", "u", 1, 0) == 0);
+
+	auto k = key("rsa/privkey_ima.pem");
+	TreeSignOptions so;
+	so.ima_key = &k;
+	so.evm_key = &k;
+	so.jobs = 1;
+	std::vector<std::string> files = { "labelled", "plain", "relabelled" };
+	auto stats = sign_tree(t.fd.get(), files, so);
+	REQUIRE(stats);
+	CHECK(stats->ima_signatures == 1);
+	CHECK(stats->evm_signatures == 2); // the label makes one EVM digest differ
+
+	auto c = cert("rsa/x509_ima.der");
+	TreeVerifyOptions vo;
+	vo.keys = { &c };
+	vo.evm = true;
+	CHECK(verify_tree(t.fd.get(), files, vo).empty());
+
+	// The label is covered: changing it breaks the EVM signature only.
+	REQUIRE(::setxattr(t.at("labelled").c_str(), "security.selinux", "x", 1, 0) == 0);
+	auto failures = verify_tree(t.fd.get(), files, vo);
+	REQUIRE(failures.size() == 1);
+	CHECK(failures[0].path == "labelled");
+	CHECK(failures[0].reason.starts_with("security.evm: signature does not verify"));
+}

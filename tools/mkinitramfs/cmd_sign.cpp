@@ -47,7 +47,7 @@ void usage(FILE *out)
 		     "      --evm-cert CERT    certificate of the EVM key\n"
 		     "      --pass-file FILE   passphrase of encrypted keys: first line of FILE\n"
 		     "      --pass-env VAR     passphrase of encrypted keys: environment variable\n"
-		     "  -j, --jobs N           worker threads (default: one per core)\n"
+		     "  -j, --jobs N           worker threads (default: two per core)\n"
 		     "  -x, --exclude PATTERN  skip matching files and directories (repeatable);\n"
 		     "                         without '/' PATTERN matches names anywhere, with\n"
 		     "                         '/' the path relative to DIR (fnmatch(3))\n"

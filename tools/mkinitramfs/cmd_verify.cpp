@@ -54,7 +54,7 @@ void usage(FILE *out)
 		 "tree options:\n"
 		 "  -c, --cert CERT        verification certificate (repeatable; required)\n"
 		 "  -e, --evm              also check security.evm (portable signatures)\n"
-		 "  -j, --jobs N           worker threads (default: one per core)\n"
+		 "  -j, --jobs N           worker threads (default: two per core)\n"
 		 "  -x, --exclude PATTERN  skip matching files and directories (repeatable)\n"
 		 "      --cross-mounts     also check filesystems mounted below DIR\n"
 		 "common options:\n"

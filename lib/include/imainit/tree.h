@@ -53,7 +53,7 @@ struct TreeSignOptions {
 	const PrivateKey *ima_key = nullptr; // required
 	const PrivateKey *evm_key = nullptr; // nullptr: no security.evm
 	HashAlgo algo = HashAlgo::sha256;
-	unsigned jobs = 0;    // worker threads; 0: one per core
+	unsigned jobs = 0;    // worker threads; 0: two per core
 	bool dry_run = false; // sign, but write no xattr
 	TreeProgress progress;
 };

@@ -4,6 +4,7 @@
 // failure is fatal (failure.h): nothing unappraised runs after us by
 // accident.
 #include "context.h"
+#include "crypto_setup.h"
 #include "evm_mode.h"
 #include "failure.h"
 #include "kernel_cmdline.h"
@@ -56,6 +57,7 @@ int main(int argc, char **argv, char **envp)
 #endif
 	log_info("ima-init " IMAINIT_VERSION " starting");
 	check(ctx, "mounts", mounted);
+	check(ctx, "crypto", setup_crypto());
 
 	// 2. The kernel command line: where the root is, nothing more.
 	auto cmdline = read_kernel_cmdline();

@@ -86,7 +86,7 @@ Result<PublicKey> find_trust_anchor()
 Result<PublicKey> load_trust_anchor()
 {
 	auto key = find_trust_anchor();
-	if (key && is_debug_key(key->get()))
+	if (key && is_debug_key(*key))
 		log_warn("WARNING: the payload trust anchor is a published debug key: anyone can "
 			 "sign a payload this system accepts");
 	return key;

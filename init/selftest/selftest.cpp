@@ -9,6 +9,7 @@
 //            data.rsa, data.rsa.sig (RSA key), pub.pem (the public key of
 //            x509_ima.der); optionally evmfile carrying
 //            security.ima and a portable security.evm.
+#include "crypto_setup.h"
 #include "file_signatures.h"
 #include "log.h"
 #include "trust_anchor.h"
@@ -63,6 +64,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	std::string keys = argv[1], work = argv[2];
+	// OpenSSL set up as /init sets it up.
+	if (auto r = imainit::boot::setup_crypto(); !r) {
+		std::fprintf(stderr, "selftest: %s\n", r.error().what().c_str());
+		return 1;
+	}
 
 	static constexpr struct {
 		HashAlgo algo;

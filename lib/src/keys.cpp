@@ -255,20 +255,22 @@ Status cert_signed_by(const PublicKey &cert, const PublicKey &ca)
 	return fail(cert.path + ": certificate is not signed by " + who);
 }
 
-bool is_debug_key(EVP_PKEY *key)
+namespace
+{
+
+// spki: a DER SubjectPublicKeyInfo, owned by OpenSSL.
+bool is_debug_spki(unsigned char *spki, int len)
 {
 	static constexpr std::string_view debug_keys[] = {
 #include "debug_keys.inc"
 	};
-	unsigned char *der = nullptr;
-	int len = i2d_PUBKEY(key, &der);
 	if (len <= 0) {
 		ERR_clear_error();
 		return false;
 	}
 	auto d = digest_buffer(HashAlgo::sha256,
-			       std::span<const uint8_t>(der, static_cast<size_t>(len)));
-	OPENSSL_free(der);
+			       std::span<const uint8_t>(spki, static_cast<size_t>(len)));
+	OPENSSL_free(spki);
 	if (!d)
 		return false;
 	std::string hex = to_hex(*d);
@@ -276,6 +278,27 @@ bool is_debug_key(EVP_PKEY *key)
 		if (k == hex)
 			return true;
 	return false;
+}
+
+} // namespace
+
+bool is_debug_key(EVP_PKEY *key)
+{
+	unsigned char *der = nullptr;
+	int len = i2d_PUBKEY(key, &der);
+	return is_debug_spki(der, len);
+}
+
+bool is_debug_key(const PublicKey &key)
+{
+	if (!key.cert())
+		return is_debug_key(key.get());
+	// The certificate's own SubjectPublicKeyInfo, re-encoded by its ASN.1
+	// template: the same bytes as i2d_PUBKEY without OpenSSL's encoder
+	// framework, which /init would otherwise run for this one check.
+	unsigned char *der = nullptr;
+	int len = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(key.cert()), &der);
+	return is_debug_spki(der, len);
 }
 
 } // namespace imainit

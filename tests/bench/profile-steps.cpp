@@ -9,6 +9,7 @@
 // devices are never run here.
 //
 // usage: profile-steps INITRAMFS_DIR
+#include "crypto_setup.h"
 #include "payload_load.h"
 #include "prechecks.h"
 
@@ -46,6 +47,11 @@ int main(int argc, char **argv)
 	}
 	if (::chroot(argv[1]) != 0 || ::chdir("/") != 0) {
 		std::perror("profile-steps: chroot");
+		return 1;
+	}
+	// As /init's step 1 leaves OpenSSL.
+	if (auto r = setup_crypto(); !r) {
+		std::fprintf(stderr, "profile-steps: %s\n", r.error().what().c_str());
 		return 1;
 	}
 	BootContext ctx;

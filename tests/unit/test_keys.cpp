@@ -25,6 +25,29 @@ template <class R> std::string why(const R &r)
 	return r ? std::string() : r.error().what();
 }
 
+// A minimal self-signed certificate for key, DER.
+Bytes self_signed_der(EVP_PKEY *key)
+{
+	ossl::X509Ptr x(X509_new());
+	REQUIRE(x);
+	REQUIRE(X509_set_version(x.get(), X509_VERSION_3));
+	REQUIRE(ASN1_INTEGER_set(X509_get_serialNumber(x.get()), 1));
+	X509_NAME *name = X509_get_subject_name(x.get());
+	REQUIRE(X509_NAME_add_entry_by_txt(
+	    name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>("fresh"), -1, -1, 0));
+	REQUIRE(X509_set_issuer_name(x.get(), name));
+	REQUIRE(X509_gmtime_adj(X509_getm_notBefore(x.get()), 0));
+	REQUIRE(X509_gmtime_adj(X509_getm_notAfter(x.get()), 3600));
+	REQUIRE(X509_set_pubkey(x.get(), key));
+	REQUIRE(X509_sign(x.get(), key, EVP_sha256()) > 0);
+	unsigned char *der = nullptr;
+	int len = i2d_X509(x.get(), &der);
+	REQUIRE(len > 0);
+	Bytes out(der, der + len);
+	OPENSSL_free(der);
+	return out;
+}
+
 struct TempDir {
 	std::string path;
 	TempDir()
@@ -362,6 +385,7 @@ TEST_CASE("every key in keys/debug is a debug key, a fresh key is not")
 		auto c = load_public_key(debug_dir + "/" + f);
 		REQUIRE_MESSAGE(c, why(c));
 		CHECK(is_debug_key(c->get()));
+		CHECK(is_debug_key(*c)); // from the certificate's own encoding
 	}
 
 	// Every private key file in keys/debug is covered by the list above.
@@ -379,4 +403,29 @@ TEST_CASE("every key in keys/debug is a debug key, a fresh key is not")
 	ossl::PKey rsa(EVP_RSA_gen(2048));
 	REQUIRE(rsa);
 	CHECK_FALSE(is_debug_key(rsa.get()));
+
+	// A fresh certificate, and a bare public key, by their PublicKey.
+	auto fresh = parse_public_key(self_signed_der(ec.get()), "fresh");
+	REQUIRE_MESSAGE(fresh, why(fresh));
+	REQUIRE(fresh->cert());
+	CHECK_FALSE(is_debug_key(*fresh));
+	unsigned char *spki = nullptr;
+	int len = i2d_PUBKEY(ec.get(), &spki);
+	REQUIRE(len > 0);
+	Bytes bare(spki, spki + len);
+	OPENSSL_free(spki);
+	auto bare_key = parse_public_key(bare, "bare");
+	REQUIRE_MESSAGE(bare_key, why(bare_key));
+	CHECK_FALSE(bare_key->cert());
+	CHECK_FALSE(is_debug_key(*bare_key));
+	auto debug_bare = load_public_key(debug_dir + "/x509_ima.der");
+	REQUIRE(debug_bare);
+	spki = nullptr;
+	len = i2d_PUBKEY(debug_bare->get(), &spki);
+	REQUIRE(len > 0);
+	Bytes debug_spki(spki, spki + len);
+	OPENSSL_free(spki);
+	auto k = parse_public_key(debug_spki, "debug bare");
+	REQUIRE_MESSAGE(k, why(k));
+	CHECK(is_debug_key(*k));
 }

@@ -427,7 +427,7 @@ int verify_archive(const std::string &path, const Options &o)
 		    prog, path.c_str(), layout::trust_der);
 		return 1;
 	}
-	if (is_debug_key(trust->get()))
+	if (is_debug_key(*trust))
 		rep.warn("the payload trust anchor is a published debug key (keys/debug/)");
 	if (auto r = verify_payload(tar, sig, *trust); !r)
 		rep.fail(sig_name + ": " + r.error().what());

@@ -81,5 +81,6 @@ Status cert_signed_by(const PublicKey &cert, const PublicKey &ca);
 // True when the public key is the one in the debug key set shipped in
 // keys/debug/: the packer refuses those without --allow-debug-keys.
 bool is_debug_key(EVP_PKEY *key);
+bool is_debug_key(const PublicKey &key);
 
 } // namespace imainit

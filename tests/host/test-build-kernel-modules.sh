@@ -7,25 +7,11 @@
 # debian-kernel), also its real tree.
 set -euo pipefail
 
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-MKINITRAMFS=${MKINITRAMFS:-$SRCDIR/build/tools/mkinitramfs/ima-mkinitramfs}
-M=$MKINITRAMFS
-K=$SRCDIR/keys/debug
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 IMAINIT_CACHE=${IMAINIT_CACHE:-/var/cache/ima-initramfs}
 
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok $pass - $*"
-}
-
-die() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+work_dir
 
 for t in xz zstd gzip cpio; do
 	command -v "$t" >/dev/null || { echo "skip - $t not installed"; exit 77; }

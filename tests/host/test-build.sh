@@ -5,25 +5,11 @@
 # nothing left behind.
 set -euo pipefail
 
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-MKINITRAMFS=${MKINITRAMFS:-$SRCDIR/build/tools/mkinitramfs/ima-mkinitramfs}
-M=$MKINITRAMFS
-K=$SRCDIR/keys/debug
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 KSRC=${KSRC:-/var/cache/ima-initramfs/linux-source-6.1}
 
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok $pass - $*"
-}
-
-die() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
+work_dir
 
 # No temporary file of an atomic write may survive, whatever happened.
 no_tmp_left() {

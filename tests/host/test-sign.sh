@@ -3,10 +3,8 @@
 # ways: evmctl verifies what we write, we verify what evmctl writes.
 set -euo pipefail
 
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-MKINITRAMFS=${MKINITRAMFS:-$SRCDIR/build/tools/mkinitramfs/ima-mkinitramfs}
-K=$SRCDIR/keys/debug
-M="$MKINITRAMFS"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
 command -v evmctl >/dev/null || { echo "SKIP: evmctl not installed"; exit 77; }
 [ "$(id -u)" = 0 ] || { echo "SKIP: security.* xattrs need root"; exit 77; }
@@ -25,35 +23,7 @@ if ! setfattr -n security.ima -v 0x00 "$probe" 2>/dev/null; then
 fi
 rm -f "$probe"
 
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok $pass - $*"
-}
-
-die() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-# expect STATUS PATTERN CMD...: CMD exits with STATUS and its stderr
-# contains PATTERN (grep -E).
-expect() {
-	local want=$1 pat=$2 rc=0
-	shift 2
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	[ "$rc" = "$want" ] || {
-		cat "$T/out" "$T/err" >&2
-		die "$* exited $rc, expected $want"
-	}
-	grep -Eq -- "$pat" "$T/err" || {
-		cat "$T/err" >&2
-		die "$*: stderr lacks /$pat/"
-	}
-}
+work_dir
 
 # evmctl's EVM code asks the filesystem for the inode generation
 # (FS_IOC_GETVERSION), which tmpfs lacks; a portable signature does not

@@ -3,40 +3,10 @@
 # `build`: what passes, and what a tampered archive or payload says.
 set -euo pipefail
 
-SRCDIR=${SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
-MKINITRAMFS=${MKINITRAMFS:-$SRCDIR/build/tools/mkinitramfs/ima-mkinitramfs}
-K=$SRCDIR/keys/debug
-M="$MKINITRAMFS"
+# shellcheck source-path=SCRIPTDIR source=lib.sh
+source "$(dirname "$0")/lib.sh"
 
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-pass=0
-
-ok() {
-	pass=$((pass + 1))
-	echo "ok $pass - $*"
-}
-
-die() {
-	echo "FAIL: $*" >&2
-	exit 1
-}
-
-# expect STATUS PATTERN CMD...: CMD exits with STATUS and its stderr
-# contains PATTERN (grep -E).
-expect() {
-	local want=$1 pat=$2 rc=0
-	shift 2
-	"$@" >"$T/out" 2>"$T/err" || rc=$?
-	[ "$rc" = "$want" ] || {
-		cat "$T/out" "$T/err" >&2
-		die "$* exited $rc, expected $want"
-	}
-	grep -Eq -- "$pat" "$T/err" || {
-		cat "$T/err" >&2
-		die "$*: stderr lacks /$pat/"
-	}
-}
+work_dir
 
 # Any executable serves as /init here: verify checks it is there.
 printf '#!/bin/sh\n' >"$T/init"

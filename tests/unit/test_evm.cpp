@@ -1,3 +1,4 @@
+#include "fixtures.h"
 #include "imainit/evm.h"
 #include "imainit/fd.h"
 #include "imainit/xattr.h"
@@ -13,60 +14,10 @@
 #include <unistd.h>
 
 using namespace imainit;
+using namespace fixtures;
 
 namespace
 {
-
-const std::string debug_dir = std::string(IMAINIT_SOURCE_DIR) + "/keys/debug";
-
-// The error text of a failed Result; "" on success. doctest evaluates a
-// _MESSAGE argument also when it reports passing checks (-s).
-template <class R> std::string why(const R &r)
-{
-	return r ? std::string() : r.error().what();
-}
-
-struct TempDir {
-	std::string path;
-	TempDir()
-	{
-		std::string t =
-		    (std::filesystem::temp_directory_path() / "imainit-evm-XXXXXX").string();
-		REQUIRE(mkdtemp(t.data()) != nullptr);
-		path = t;
-	}
-	~TempDir() { std::filesystem::remove_all(path); }
-	std::string operator/(const std::string &name) const { return path + "/" + name; }
-};
-
-int run(const std::string &cmd, std::string *out = nullptr)
-{
-	FILE *p = popen((cmd + " 2>&1").c_str(), "r");
-	REQUIRE(p != nullptr);
-	std::string text;
-	char buf[4096];
-	size_t n;
-	while ((n = fread(buf, 1, sizeof(buf), p)) > 0)
-		text.append(buf, n);
-	int st = pclose(p);
-	if (out)
-		*out = text;
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-PrivateKey load_key(const std::string &rel)
-{
-	auto k = load_private_key(debug_dir + "/" + rel);
-	REQUIRE_MESSAGE(k, why(k));
-	return std::move(*k);
-}
-
-PublicKey load_cert(const std::string &rel)
-{
-	auto c = load_public_key(debug_dir + "/" + rel);
-	REQUIRE_MESSAGE(c, why(c));
-	return std::move(*c);
-}
 
 Bytes bytes(std::string_view s)
 {

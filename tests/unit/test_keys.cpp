@@ -1,3 +1,4 @@
+#include "fixtures.h"
 #include "imainit/hash.h"
 #include "imainit/io.h"
 #include "imainit/keys.h"
@@ -12,18 +13,10 @@
 #include <openssl/x509v3.h>
 
 using namespace imainit;
+using namespace fixtures;
 
 namespace
 {
-
-const std::string debug_dir = std::string(IMAINIT_SOURCE_DIR) + "/keys/debug";
-
-// The error text of a failed Result; "" on success. doctest evaluates a
-// _MESSAGE argument also when it reports passing checks (-s).
-template <class R> std::string why(const R &r)
-{
-	return r ? std::string() : r.error().what();
-}
 
 // A minimal self-signed certificate for key, DER.
 Bytes self_signed_der(EVP_PKEY *key)
@@ -47,19 +40,6 @@ Bytes self_signed_der(EVP_PKEY *key)
 	OPENSSL_free(der);
 	return out;
 }
-
-struct TempDir {
-	std::string path;
-	TempDir()
-	{
-		std::string t =
-		    (std::filesystem::temp_directory_path() / "imainit-keys-XXXXXX").string();
-		REQUIRE(mkdtemp(t.data()) != nullptr);
-		path = t;
-	}
-	~TempDir() { std::filesystem::remove_all(path); }
-	std::string operator/(const std::string &name) const { return path + "/" + name; }
-};
 
 void write_text(const std::string &path, const std::string &text)
 {

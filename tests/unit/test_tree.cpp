@@ -1,3 +1,4 @@
+#include "fixtures.h"
 #include "imainit/tree.h"
 #include "imainit/xattr.h"
 
@@ -12,11 +13,11 @@
 #include <unistd.h>
 
 using namespace imainit;
+using fixtures::load_cert;
+using fixtures::load_key;
 
 namespace
 {
-
-const std::string keys_dir = std::string(IMAINIT_SOURCE_DIR) + "/keys/debug";
 
 struct TreeDir {
 	std::string path;
@@ -50,20 +51,6 @@ struct TreeDir {
 		return ok;
 	}
 };
-
-PrivateKey key(const std::string &rel)
-{
-	auto k = load_private_key(keys_dir + "/" + rel);
-	REQUIRE_MESSAGE(k, k.error().what());
-	return std::move(*k);
-}
-
-PublicKey cert(const std::string &rel)
-{
-	auto c = load_public_key(keys_dir + "/" + rel);
-	REQUIRE_MESSAGE(c, c.error().what());
-	return std::move(*c);
-}
 
 bool has_xattr(const std::string &path, const char *name)
 {
@@ -172,8 +159,8 @@ TEST_CASE("sign_tree and verify_tree round trip, with progress")
 	REQUIRE(l);
 	REQUIRE(l->files.size() == 50);
 
-	auto ima = key("privkey_ima.pem");
-	auto evm = key("rsa/privkey_evm.pem");
+	auto ima = load_key("privkey_ima.pem");
+	auto evm = load_key("rsa/privkey_evm.pem");
 	TreeSignOptions so;
 	so.ima_key = &ima;
 	so.evm_key = &evm;
@@ -188,8 +175,8 @@ TEST_CASE("sign_tree and verify_tree round trip, with progress")
 	REQUIRE_MESSAGE(r, r.error().what());
 	CHECK(last == 50); // one last report once every file is done
 
-	auto ima_cert = cert("x509_ima.der");
-	auto evm_cert = cert("rsa/x509_evm.der");
+	auto ima_cert = load_cert("x509_ima.der");
+	auto evm_cert = load_cert("rsa/x509_evm.der");
 	TreeVerifyOptions vo;
 	vo.keys = { &ima_cert, &evm_cert };
 	vo.evm = true;
@@ -232,7 +219,7 @@ TEST_CASE("sign_tree signs each distinct content once")
 	t.write("d", "other content");
 	REQUIRE(::chmod(t.at("c").c_str(), 0600) == 0);
 	std::vector<std::string> files = { "a", "b", "c", "d" };
-	auto k = key("rsa/privkey_ima.pem");
+	auto k = load_key("rsa/privkey_ima.pem");
 	TreeSignOptions so;
 	so.ima_key = &k;
 	so.evm_key = &k;
@@ -243,7 +230,7 @@ TEST_CASE("sign_tree signs each distinct content once")
 	CHECK(stats->ima_signatures == 2);
 	CHECK(stats->evm_signatures == 3); // c's mode differs from a's and b's
 
-	auto c = cert("rsa/x509_ima.der");
+	auto c = load_cert("rsa/x509_ima.der");
 	TreeVerifyOptions vo;
 	vo.keys = { &c };
 	vo.evm = true;
@@ -269,12 +256,12 @@ TEST_CASE("verify_file_labels checks one open file")
 		return;
 	}
 	t.write("init", "#!/bin/sh\n");
-	auto k = key("privkey_ima.pem");
+	auto k = load_key("privkey_ima.pem");
 	TreeSignOptions so;
 	so.ima_key = &k;
 	so.evm_key = &k;
 	REQUIRE(sign_tree(t.fd.get(), { "init" }, so));
-	auto c = cert("x509_ima.der");
+	auto c = load_cert("x509_ima.der");
 	const PublicKey *keys[] = { &c };
 	auto fd = open_tree_file(t.fd.get(), "init");
 	REQUIRE(fd);
@@ -302,7 +289,7 @@ TEST_CASE("sign_tree: dry run writes nothing; errors name the file; a key is req
 	TreeDir t;
 	t.write("a", "a");
 	t.write("b", "b");
-	auto k = key("privkey_ima.pem");
+	auto k = load_key("privkey_ima.pem");
 	TreeSignOptions so;
 	auto r = sign_tree(t.fd.get(), { "a" }, so);
 	REQUIRE_FALSE(r);
@@ -336,7 +323,7 @@ TEST_CASE("one worker reusing its open directories still refuses symlinks and ..
 	for (auto f : { "a/b/x", "a/b/c/d/y", "a/b/z", "a/e/w", "top", "real/f" })
 		t.write(f, f);
 	REQUIRE(::symlink("real", t.at("a/link").c_str()) == 0);
-	auto k = key("rsa/privkey_ima.pem");
+	auto k = load_key("rsa/privkey_ima.pem");
 	TreeSignOptions so;
 	so.ima_key = &k;
 	so.jobs = 1;
@@ -346,7 +333,7 @@ TEST_CASE("one worker reusing its open directories still refuses symlinks and ..
 		"a/b/x", "a/b/c/d/y", "a/b/z", "a/e/w", "top", "real/f"
 	};
 	REQUIRE(sign_tree(t.fd.get(), files, so));
-	auto c = cert("rsa/x509_ima.der");
+	auto c = load_cert("rsa/x509_ima.der");
 	TreeVerifyOptions vo;
 	vo.keys = { &c };
 	vo.jobs = 1;
@@ -383,7 +370,7 @@ TEST_CASE("sign_tree --evm covers protected xattrs the file already has")
 	REQUIRE(::setxattr(t.at("relabelled").c_str(), "security.ima", "\x03stale", 6, 0) == 0);
 	REQUIRE(::setxattr(t.at("relabelled").c_str(), "user.other", "u", 1, 0) == 0);
 
-	auto k = key("rsa/privkey_ima.pem");
+	auto k = load_key("rsa/privkey_ima.pem");
 	TreeSignOptions so;
 	so.ima_key = &k;
 	so.evm_key = &k;
@@ -394,7 +381,7 @@ TEST_CASE("sign_tree --evm covers protected xattrs the file already has")
 	CHECK(stats->ima_signatures == 1);
 	CHECK(stats->evm_signatures == 2); // the label makes one EVM digest differ
 
-	auto c = cert("rsa/x509_ima.der");
+	auto c = load_cert("rsa/x509_ima.der");
 	TreeVerifyOptions vo;
 	vo.keys = { &c };
 	vo.evm = true;

@@ -165,11 +165,10 @@ int mkinitramfs::cmd_sign(int argc, char **argv)
 			pass_env = optarg;
 			break;
 		case 'j': {
-			auto n = mkinitramfs::parse_unsigned(optarg, 1024);
-			if (!n || *n == 0)
-				return usage_error(
-				    "--jobs: " + (n ? std::string("0 threads") : n.error().what()));
-			jobs = static_cast<unsigned>(*n);
+			auto n = mkinitramfs::parse_jobs(optarg);
+			if (!n)
+				return usage_error(n.error().what());
+			jobs = *n;
 			break;
 		}
 		case 'x':

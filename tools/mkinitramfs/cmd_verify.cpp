@@ -628,11 +628,10 @@ int mkinitramfs::cmd_verify(int argc, char **argv)
 			o.evm = true;
 			break;
 		case 'j': {
-			auto n = mkinitramfs::parse_unsigned(optarg, 1024);
-			if (!n || *n == 0)
-				return usage_error(
-				    "--jobs: " + (n ? std::string("0 threads") : n.error().what()));
-			o.jobs = static_cast<unsigned>(*n);
+			auto n = mkinitramfs::parse_jobs(optarg);
+			if (!n)
+				return usage_error(n.error().what());
+			o.jobs = *n;
 			break;
 		}
 		case 'x':

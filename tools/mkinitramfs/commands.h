@@ -2,7 +2,8 @@
 // process exit status (0 ok, 1 failure, 2 usage error).
 #pragma once
 
-namespace mkinitramfs {
+namespace mkinitramfs
+{
 
 int cmd_build(int argc, char **argv);
 int cmd_sign(int argc, char **argv);

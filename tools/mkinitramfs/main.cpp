@@ -4,7 +4,8 @@
 #include <cstring>
 #include <string_view>
 
-namespace {
+namespace
+{
 
 struct Command {
 	const char *name;
@@ -13,18 +14,22 @@ struct Command {
 };
 
 constexpr Command commands[] = {
-	{"build", mkinitramfs::cmd_build, "write the initramfs: /init, signed payload, signature"},
-	{"sign", mkinitramfs::cmd_sign, "label a tree in place with security.ima (and security.evm)"},
-	{"verify", mkinitramfs::cmd_verify, "check an initramfs, payload or labelled tree"},
-	{"unpack", mkinitramfs::cmd_unpack, "extract a payload with the extractor /init uses"},
-	{"lint-policy", mkinitramfs::cmd_lint_policy, "check an IMA policy against the kernel 6.1 grammar"},
+	{ "build", mkinitramfs::cmd_build,
+	  "write the initramfs: /init, signed payload, signature" },
+	{ "sign", mkinitramfs::cmd_sign,
+	  "label a tree in place with security.ima (and security.evm)" },
+	{ "verify", mkinitramfs::cmd_verify, "check an initramfs, payload or labelled tree" },
+	{ "unpack", mkinitramfs::cmd_unpack, "extract a payload with the extractor /init uses" },
+	{ "lint-policy", mkinitramfs::cmd_lint_policy,
+	  "check an IMA policy against the kernel 6.1 grammar" },
 };
 
 void usage(FILE *out)
 {
-	std::fprintf(out, "usage: ima-mkinitramfs COMMAND [OPTIONS]\n\n"
-			  "Packs and signs the initramfs of ima-init, the IMA/EVM early-boot loader.\n\n"
-			  "commands:\n");
+	std::fprintf(out,
+		     "usage: ima-mkinitramfs COMMAND [OPTIONS]\n\n"
+		     "Packs and signs the initramfs of ima-init, the IMA/EVM early-boot loader.\n\n"
+		     "commands:\n");
 	for (auto &c : commands)
 		std::fprintf(out, "  %-12s %s\n", c.name, c.summary);
 	std::fprintf(out, "\n'ima-mkinitramfs COMMAND --help' describes a command.\n");

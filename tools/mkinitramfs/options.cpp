@@ -97,6 +97,16 @@ Result<unsigned long> parse_unsigned(std::string_view s, unsigned long max)
 	return v;
 }
 
+Result<unsigned> parse_jobs(std::string_view s)
+{
+	auto n = parse_unsigned(s, 1024);
+	if (!n)
+		return wrap(n.error(), "--jobs");
+	if (*n == 0)
+		return fail("--jobs: 0 threads");
+	return static_cast<unsigned>(*n);
+}
+
 Result<uint32_t> source_date_epoch()
 {
 	const char *v = std::getenv("SOURCE_DATE_EPOCH");

@@ -54,6 +54,8 @@ imainit::Result<uint32_t> source_date_epoch();
 
 // A whole string as an unsigned decimal number no larger than max.
 imainit::Result<unsigned long> parse_unsigned(std::string_view s, unsigned long max);
+// --jobs: a number of worker threads, 1 to 1024; the message names the option.
+imainit::Result<unsigned> parse_jobs(std::string_view s);
 
 // "\r1234/8792 files" on a terminal, nothing otherwise (a log file full of
 // carriage returns helps nobody); end_progress() clears that line.

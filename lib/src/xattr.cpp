@@ -44,8 +44,8 @@ Result<Xattrs> read_evm_xattrs(int fd)
 {
 	// One listxattr instead of a getxattr per protected name: a file
 	// usually carries one or two of the eight, and labelling a tree would
-	// otherwise spend most of its syscalls on ENODATA.
-	// A first guess saves the size query for the usual short list.
+	// otherwise spend most of its syscalls on ENODATA. A first guess at the
+	// size saves the size query for the usual short list.
 	std::string names(256, '\0');
 	for (int tries = 0;; tries++) {
 		ssize_t m = ::flistxattr(fd, names.data(), names.size());
@@ -58,6 +58,12 @@ Result<Xattrs> read_evm_xattrs(int fd)
 		ssize_t n = ::flistxattr(fd, nullptr, 0);
 		if (n < 0)
 			return fail_errno("listxattr");
+		if (n == 0) {
+			// All gone since: a zero-sized buffer would be
+			// another size query, not a listing.
+			names.clear();
+			break;
+		}
 		names.resize(static_cast<size_t>(n));
 	}
 	auto present = [&](std::string_view want) {

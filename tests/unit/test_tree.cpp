@@ -366,6 +366,12 @@ TEST_CASE("sign_tree --evm covers protected xattrs the file already has")
 	// built on a host for a target that runs SELinux.
 	REQUIRE(::setxattr(t.at("labelled").c_str(), "security.selinux", label.data(), label.size(),
 			   0) == 0);
+	// Names enough for a list longer than the first guess of the reader
+	// (256 bytes): the protected one must still be found among them.
+	for (int i = 0; i < 12; i++) {
+		std::string pad = "security.padding-to-a-long-xattr-list-" + std::to_string(i);
+		REQUIRE(::setxattr(t.at("labelled").c_str(), pad.c_str(), "p", 1, 0) == 0);
+	}
 	// A stale IMA signature must not survive into the EVM digest.
 	REQUIRE(::setxattr(t.at("relabelled").c_str(), "security.ima", "\x03stale", 6, 0) == 0);
 	REQUIRE(::setxattr(t.at("relabelled").c_str(), "user.other", "u", 1, 0) == 0);

@@ -35,7 +35,9 @@ def library(path):
     for lib in ("libcrypto", "libarchive", "libblkid", "libc.a", "libstdc++", "libgcc", "libnettle"):
         if lib in path:
             return lib
-    return "ima-init" if path.endswith(".o") else path.rsplit("/", 1)[-1]
+    if "ima-init-core.dir" in path or "profile-steps" in path:
+        return "ima-init"
+    return path.rsplit("/", 1)[-1]
 
 
 def main():

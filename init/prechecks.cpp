@@ -15,16 +15,13 @@ namespace imainit::boot
 namespace
 {
 
-// As load_public_key(): far above any certificate, a bound on a bad file.
-constexpr size_t max_cert_size = 1u << 20;
-
 Result<std::optional<PublicKey>> load_cert(const BootContext &ctx, const std::string &rel,
 					   const char *key)
 {
 	if (rel.empty())
 		return std::optional<PublicKey>();
 	std::string path = ctx.payload_path(rel);
-	auto data = read_file(path, max_cert_size);
+	auto data = read_file(path, max_key_file_size);
 	if (!data)
 		return wrap(data.error(), std::string(key) + " " + rel);
 	// The signed payload can carry an empty file (a certificate that was

@@ -135,7 +135,7 @@ uint32_t keyid_from_pkey(EVP_PKEY *key)
 
 Result<PrivateKey> load_private_key(const std::string &path, const Passphrase &pass)
 {
-	auto data = read_file(path, 1 << 20);
+	auto data = read_file(path, max_key_file_size);
 	if (!data)
 		return wrap(data.error(), "loading private key");
 
@@ -214,7 +214,7 @@ Result<PublicKey> parse_public_key(std::span<const uint8_t> data, const std::str
 
 Result<PublicKey> load_public_key(const std::string &path)
 {
-	auto data = read_file(path, 1 << 20);
+	auto data = read_file(path, max_key_file_size);
 	if (!data)
 		return wrap(data.error(), "loading certificate");
 	return parse_public_key(*data, path);

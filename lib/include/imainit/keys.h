@@ -61,6 +61,10 @@ class PublicKey {
 	uint32_t keyid_ = 0;
 };
 
+// The largest key or certificate file read: far above any real one, a
+// bound on a bad file.
+inline constexpr size_t max_key_file_size = 1u << 20;
+
 // PEM private key (RSA or EC), optionally encrypted.
 Result<PrivateKey> load_private_key(const std::string &path, const Passphrase &pass = {});
 // Certificate or public key, PEM or DER, sniffed from the content.

@@ -251,6 +251,7 @@ expect 2 "unsupported hash algorithm 'md5'" "$M" sign --key "$K/privkey_ima.pem"
 expect 2 "sha1 is not accepted" "$M" sign --key "$K/privkey_ima.pem" -a sha1 "$D"
 expect 2 "--jobs: 0 threads" "$M" sign --key "$K/privkey_ima.pem" -j 0 "$D"
 expect 2 "--jobs: .x. is not a decimal number" "$M" sign --key "$K/privkey_ima.pem" -j x "$D"
+expect 2 "--jobs: .2000. is larger than 1024" "$M" sign --key "$K/privkey_ima.pem" -j 2000 "$D"
 expect 2 "--evm-key and --evm-cert need --evm" \
 	"$M" sign --key "$K/privkey_ima.pem" --evm-key "$K/privkey_evm.pem" "$D"
 expect 2 "--evm-cert needs --evm-key" \

@@ -236,6 +236,7 @@ TEST_CASE("xattr helpers")
 	auto badread = read_evm_xattrs(-1);
 	REQUIRE_FALSE(badread);
 	CHECK(badread.error().err == EBADF);
+	CHECK(badread.error().msg == "listxattr");
 
 	auto none = read_evm_xattrs(fd.get());
 	REQUIRE(none);

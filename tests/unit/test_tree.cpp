@@ -349,6 +349,10 @@ TEST_CASE("one worker reusing its open directories still refuses symlinks and ..
 	r = sign_tree(t.fd.get(), { "a/b/x", "a/b/.." }, so);
 	REQUIRE_FALSE(r);
 	CHECK(r.error().msg == "a/b/..: path leaves the tree");
+	// A directory gone below one still open.
+	r = sign_tree(t.fd.get(), { "a/b/x", "a/gone/f" }, so);
+	REQUIRE_FALSE(r);
+	CHECK(r.error().what() == "a/gone/f: cannot open: No such file or directory");
 }
 
 TEST_CASE("sign_tree --evm covers protected xattrs the file already has")
